@@ -1,0 +1,8 @@
+#include <cstdio>
+
+#include "core/version.hpp"
+
+int main() {
+  std::printf("xct %s\n", xct::kVersion);
+  return 0;
+}

@@ -1,0 +1,48 @@
+// Helpers shared by the test executables: temporary folders, running the xct binary and
+// Python oracles, and the locations of the real data.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace xct::test {
+
+// A fresh, empty folder removed (with its content) when the object goes out of scope.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string out;  // stdout
+  std::string err;  // stderr
+};
+
+// Runs a program with arguments (no shell), capturing stdout and stderr.
+CommandResult run_command(const std::vector<std::string>& argv);
+// Runs the xct binary built with the tests.
+CommandResult run_xct(const std::vector<std::string>& args);
+// Runs a Python snippet with the oracle interpreter (h5py, numpy, tifffile).
+CommandResult run_python(const std::string& code, const std::vector<std::string>& args = {});
+
+// The real measured scans (../shared/data/real beside the checkout).
+std::filesystem::path real_data_dir();
+std::filesystem::path source_dir();
+
+// Counts the lines of `text`.
+std::size_t count_lines(const std::string& text);
+
+// Reads a whole binary file.
+std::vector<char> read_binary(const std::filesystem::path& path);
+
+}  // namespace xct::test
