@@ -61,7 +61,8 @@ class View {
 
   XCT_HD std::size_t size() const {
     std::size_t n = 1;
-    for (std::size_t i = 0; i < Rank; ++i) n *= shape_[i];
+    for (std::size_t i = 0; i < Rank; ++i)
+      n *= shape_[i];
     return n;
   }
   XCT_HD bool empty() const { return size() == 0; }
@@ -84,7 +85,8 @@ class View {
 #endif
     const std::size_t ii[] = {static_cast<std::size_t>(idx)...};
     std::ptrdiff_t off = 0;
-    for (std::size_t i = 0; i < Rank; ++i) off += static_cast<std::ptrdiff_t>(ii[i]) * strides_[i];
+    for (std::size_t i = 0; i < Rank; ++i)
+      off += static_cast<std::ptrdiff_t>(ii[i]) * strides_[i];
     return data_[off];
   }
 
@@ -129,12 +131,13 @@ class HostArray {
   explicit HostArray(const Shape& shape) : shape_(shape) {
     const std::size_t n = count(shape);
     if (n > 0) {
-      void* p = ::operator new(n * sizeof(T), std::align_val_t{kAlign});
+      void* p = ::operator new (n * sizeof(T), std::align_val_t{kAlign});
       data_.reset(static_cast<T*>(p));
     }
   }
   HostArray(const Shape& shape, T fill) : HostArray(shape) {
-    for (std::size_t i = 0; i < size(); ++i) data_.get()[i] = fill;
+    for (std::size_t i = 0; i < size(); ++i)
+      data_.get()[i] = fill;
   }
 
   HostArray(HostArray&&) noexcept = default;
@@ -176,11 +179,12 @@ class HostArray {
  private:
   static constexpr std::size_t kAlign = 64;
   struct AlignedDelete {
-    void operator()(T* p) const { ::operator delete(p, std::align_val_t{kAlign}); }
+    void operator()(T* p) const { ::operator delete (p, std::align_val_t{kAlign}); }
   };
   static std::size_t count(const Shape& s) {
     std::size_t n = 1;
-    for (auto e : s) n *= e;
+    for (auto e : s)
+      n *= e;
     return n;
   }
 

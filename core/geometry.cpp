@@ -16,8 +16,7 @@ AngleSummary summarize_angles(const std::vector<double>& a) {
   s.mean_step_rad = span / static_cast<double>(a.size() - 1);
   for (std::size_t i = 1; i < a.size(); ++i) {
     const double step = a[i] - a[i - 1];
-    s.max_step_deviation_rad =
-        std::max(s.max_step_deviation_rad, std::abs(step - s.mean_step_rad));
+    s.max_step_deviation_rad = std::max(s.max_step_deviation_rad, std::abs(step - s.mean_step_rad));
     if ((step > 0) != (s.mean_step_rad > 0) || step == 0) s.monotonic = false;
   }
   const double step = std::abs(s.mean_step_rad);
@@ -48,7 +47,8 @@ std::vector<double> angle_range(double start, double stop, std::size_t count, bo
   }
   const double div = endpoint ? static_cast<double>(count - 1) : static_cast<double>(count);
   const double step = (stop - start) / div;
-  for (std::size_t i = 0; i < count; ++i) out[i] = start + step * static_cast<double>(i);
+  for (std::size_t i = 0; i < count; ++i)
+    out[i] = start + step * static_cast<double>(i);
   if (endpoint) out.back() = stop;
   return out;
 }

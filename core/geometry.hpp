@@ -14,15 +14,19 @@ namespace xct {
 
 inline constexpr double kPi = 3.14159265358979323846;
 
-constexpr double deg_to_rad(double deg) { return deg * (kPi / 180.0); }
-constexpr double rad_to_deg(double rad) { return rad * (180.0 / kPi); }
+constexpr double deg_to_rad(double deg) {
+  return deg * (kPi / 180.0);
+}
+constexpr double rad_to_deg(double rad) {
+  return rad * (180.0 / kPi);
+}
 
 // Facts about an angle grid, as `xct info` reports them.
 struct AngleSummary {
   std::size_t count = 0;
   double first_rad = 0;
   double last_rad = 0;
-  double mean_step_rad = 0;  // signed: negative for a grid that runs backwards
+  double mean_step_rad = 0;           // signed: negative for a grid that runs backwards
   double max_step_deviation_rad = 0;  // largest |step - mean step|
   bool monotonic = true;
   // True when the grid covers a half turn with both end points (last - first == pi within

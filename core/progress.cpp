@@ -22,7 +22,9 @@ Progress::Progress(std::string label, std::size_t total, std::FILE* stream, Styl
   }
 }
 
-Progress::~Progress() { finish(); }
+Progress::~Progress() {
+  finish();
+}
 
 void Progress::advance(std::size_t n) {
   std::lock_guard<std::mutex> lock(mutex_);

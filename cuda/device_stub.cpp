@@ -3,8 +3,14 @@
 
 namespace xct::cuda {
 
-bool compiled_in() noexcept { return false; }
-std::vector<DeviceInfo> visible_devices() noexcept { return {}; }
-std::string unavailable_reason() noexcept { return "xct was built without CUDA"; }
+bool compiled_in() noexcept {
+  return false;
+}
+std::vector<DeviceInfo> visible_devices() noexcept {
+  return {};
+}
+std::string unavailable_reason() noexcept {
+  return "xct was built without CUDA";
+}
 
 }  // namespace xct::cuda

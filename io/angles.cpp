@@ -18,16 +18,16 @@ std::vector<double> read_angle_text(const fs::path& file, std::size_t first_line
   std::ifstream in(file);
   XCT_CHECK(in.good(), ErrorKind::InputMissing, "cannot open angle file ", file.string());
   std::vector<std::string> lines;
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  for (std::string line; std::getline(in, line);)
+    lines.push_back(line);
   // A trailing blank line (a final newline) is not a line of data.
   while (!lines.empty() && lines.back().find_first_not_of(" \t\r") == std::string::npos) {
     lines.pop_back();
   }
   const std::size_t first = first_line == 0 ? 1 : first_line;
   const std::size_t last = last_line == 0 ? lines.size() : last_line;
-  XCT_CHECK(first <= last && last <= lines.size(), ErrorKind::BadData, "angle file ",
-            file.string(), " has ", lines.size(), " lines; lines ", first, "-", last,
-            " were asked for");
+  XCT_CHECK(first <= last && last <= lines.size(), ErrorKind::BadData, "angle file ", file.string(),
+            " has ", lines.size(), " lines; lines ", first, "-", last, " were asked for");
   std::vector<double> out;
   out.reserve(last - first + 1);
   for (std::size_t i = first; i <= last; ++i) {
@@ -35,7 +35,8 @@ std::vector<double> read_angle_text(const fs::path& file, std::size_t first_line
     errno = 0;
     char* end = nullptr;
     const double v = std::strtod(s.c_str(), &end);
-    const bool rest_blank = end && std::string(end).find_first_not_of(" \t\r,") == std::string::npos;
+    const bool rest_blank =
+        end && std::string(end).find_first_not_of(" \t\r,") == std::string::npos;
     XCT_CHECK(end != s.c_str() && rest_blank && errno == 0 && std::isfinite(v), ErrorKind::BadData,
               "angle file ", file.string(), " line ", i, " is not a number: '", s, "'");
     out.push_back(v);

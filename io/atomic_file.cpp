@@ -59,8 +59,8 @@ void AtomicFile::commit() {
   // mkstemp creates 0600; outputs are ordinary files readable by the group and others.
   ::chmod(temp_.c_str(), 0644);
   if (std::rename(temp_.c_str(), final_.c_str()) != 0) {
-    XCT_THROW(ErrorKind::OutputIO, "cannot rename ", temp_.string(), " to ", final_.string(),
-              ": ", std::strerror(errno));
+    XCT_THROW(ErrorKind::OutputIO, "cannot rename ", temp_.string(), " to ", final_.string(), ": ",
+              std::strerror(errno));
   }
   committed_ = true;
   fs::path dir = final_.parent_path();

@@ -39,7 +39,8 @@ template <typename S, typename D>
 void widen(const void* src, void* dst, std::size_t n) {
   const S* s = static_cast<const S*>(src);
   D* d = static_cast<D*>(dst);
-  for (std::size_t i = 0; i < n; ++i) d[i] = static_cast<D>(s[i]);
+  for (std::size_t i = 0; i < n; ++i)
+    d[i] = static_cast<D>(s[i]);
 }
 }  // namespace
 

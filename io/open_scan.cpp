@@ -23,8 +23,7 @@ bool has_tiff_extension(const fs::path& p) {
 
 }  // namespace
 
-std::unique_ptr<ScanReader> open_scan(const fs::path& input, const LayoutSpec& spec,
-                                      Logger& log) {
+std::unique_ptr<ScanReader> open_scan(const fs::path& input, const LayoutSpec& spec, Logger& log) {
   std::error_code ec;
   const bool exists = fs::exists(input, ec);
   XCT_CHECK(exists, ErrorKind::InputMissing, "input not found: ", input.string());

@@ -83,8 +83,7 @@ class ScanReader {
   // samples of type `out_type`. The stored type must convert exactly into out_type.
   // Throws ErrorKind::BadData for unreadable or truncated data and ErrorKind::Usage for
   // ranges outside the stack.
-  virtual void read_frames(FrameRole role, Range frames, Range rows, DType out_type,
-                           void* out) = 0;
+  virtual void read_frames(FrameRole role, Range frames, Range rows, DType out_type, void* out) = 0;
 
   // Typed helpers over read_frames.
   template <typename T>

@@ -54,7 +54,8 @@ CommandResult run_command(const std::vector<std::string>& argv) {
     const int devnull = ::open("/dev/null", O_RDONLY);
     if (devnull >= 0) ::dup2(devnull, 0);
     std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    for (const auto& a : argv)
+      args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
     ::execvp(args[0], args.data());
     ::_exit(127);
@@ -97,12 +98,17 @@ CommandResult run_python(const std::string& code, const std::vector<std::string>
   return run_command(argv);
 }
 
-fs::path real_data_dir() { return fs::path(XCT_REAL_DATA_DIR); }
-fs::path source_dir() { return fs::path(XCT_SOURCE_DIR); }
+fs::path real_data_dir() {
+  return fs::path(XCT_REAL_DATA_DIR);
+}
+fs::path source_dir() {
+  return fs::path(XCT_SOURCE_DIR);
+}
 
 std::size_t count_lines(const std::string& text) {
   std::size_t n = 0;
-  for (char c : text) n += (c == '\n');
+  for (char c : text)
+    n += (c == '\n');
   if (!text.empty() && text.back() != '\n') ++n;
   return n;
 }

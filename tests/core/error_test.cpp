@@ -1,7 +1,0 @@
-#include "core/error.hpp"
-
-#include <gtest/gtest.h>
-
-TEST(Error, KindsMapToDocumentedExitCodes) {
-  EXPECT_EQ(xct::exit_code(xct::ErrorKind::Usage), 2);
-}
