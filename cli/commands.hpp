@@ -1,0 +1,23 @@
+// Subcommands of `xct`. Each registers itself on the application; its callback runs the
+// command and leaves the exit code in the Context. Library errors propagate as xct::Error to
+// main(), which prints one line and returns the documented exit code.
+#pragma once
+
+#include "core/logger.hpp"
+
+namespace CLI {
+class App;
+}
+
+namespace xct::cli {
+
+struct Context {
+  StreamLogger& log;
+  int exit_code = 0;
+  bool progress_bars = true;
+};
+
+void register_info(CLI::App& app, Context& ctx);
+void register_check(CLI::App& app, Context& ctx);
+
+}  // namespace xct::cli
