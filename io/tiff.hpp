@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <filesystem>
+#include <memory>
 #include <string>
 
 #include "core/array.hpp"
@@ -22,14 +23,37 @@ struct TiffImageInfo {
   bool big_endian = false;
 };
 
+// An open TIFF file whose pages have all been checked: shape and type shared by every page,
+// strips or tiles that lie inside the file and hold enough bytes for their rows. Keeping it
+// open makes repeated reads of a multi-page file cheap (pages are found by their recorded
+// directory offsets). Not safe for concurrent use; open one per thread.
+class TiffFile {
+ public:
+  // Throws as tiff_info() does.
+  explicit TiffFile(const std::filesystem::path& file);
+  ~TiffFile();
+  TiffFile(TiffFile&&) noexcept;
+  TiffFile& operator=(TiffFile&&) noexcept;
+
+  const TiffImageInfo& info() const;
+  const std::filesystem::path& path() const;
+
+  // As read_tiff_rows(): rows [rows.begin, rows.end) of `page`, all columns, as `out_type`.
+  void read_rows(std::size_t page, Range rows, DType out_type, void* out);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
 // Describes a file; throws ErrorKind::InputMissing when absent and ErrorKind::BadData for a
 // file that is not a readable greyscale TIFF of a supported type (or whose pages differ).
 TiffImageInfo tiff_info(const std::filesystem::path& file);
 
 // Reads rows [rows.begin, rows.end) of page `page` into `out` (rows.size() * n_cols samples of
 // `out_type`), decoding only the strips or tiles that cover those rows.
-void read_tiff_rows(const std::filesystem::path& file, std::size_t page, Range rows,
-                    DType out_type, void* out);
+void read_tiff_rows(const std::filesystem::path& file, std::size_t page, Range rows, DType out_type,
+                    void* out);
 
 // The whole of page `page` as float32 (rows, cols).
 HostArray<float, 2> read_tiff_image(const std::filesystem::path& file, std::size_t page = 0);
