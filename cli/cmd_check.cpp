@@ -46,8 +46,8 @@ void register_check(CLI::App& app, Context& ctx) {
                   f.message.c_str());
     }
     if (report.clean()) {
-      std::printf("ok: %s passed (%zu projections read, %zu warnings)\n", opts->input.input.c_str(),
-                  report.projections_read, report.warning_count());
+      std::printf("ok: %s passed (projections read: %zu, warnings: %zu)\n",
+                  opts->input.input.c_str(), report.projections_read, report.warning_count());
       ctx.exit_code = 0;
     } else {
       ctx.exit_code = exit_code(ErrorKind::BadData);

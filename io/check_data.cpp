@@ -2,6 +2,7 @@
 // bounded-memory pass over every projection (unreadable, truncated, non-finite).
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <vector>
 
@@ -142,11 +143,13 @@ void check_flats_and_darks(ScanReader& reader, const CheckOptions& opt, CheckRep
   if (have_flats && report.flat_le_dark_pixels > 0) {
     const double frac = static_cast<double>(report.flat_le_dark_pixels) / (n_rows * n_cols);
     const Severity sev = frac > opt.bad_gain_error_fraction ? Severity::Error : Severity::Warning;
+    char pct[32];
+    std::snprintf(pct, sizeof pct, "%.3g%%", 100.0 * frac);
     report.findings.push_back(
-        {sev, detail::concat(report.flat_le_dark_pixels, " pixels (", 100.0 * frac,
-                             "%) have flat - dark <= 0",
-                             sev == Severity::Warning ? "; flat-field correction fixes "
-                                                        "and counts them"
+        {sev, detail::concat(report.flat_le_dark_pixels, " of ", n_rows * n_cols, " pixels (", pct,
+                             ") have flat - dark <= 0",
+                             sev == Severity::Warning ? " (dead pixels: flat-field correction "
+                                                        "fixes and counts them)"
                                                       : "")});
   }
   log.debug("flats and darks checked: ", report.flat_le_dark_pixels, " pixels with flat <= dark");

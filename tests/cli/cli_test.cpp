@@ -90,7 +90,7 @@ TEST(Cli, DataExchangeInfoAndCheck) {
   const auto check = run_xct({"check", "--no-progress", (dir / "scan.h5").string()});
   EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
   EXPECT_NE(check.out.find("ok:"), std::string::npos);
-  EXPECT_NE(check.out.find("121 projections read"), std::string::npos) << check.out;
+  EXPECT_NE(check.out.find("projections read: 121"), std::string::npos) << check.out;
 }
 
 // A Data Exchange file from h5py with several defects, each of which must give one line.
