@@ -14,18 +14,6 @@ namespace {
 
 using Severity = Finding::Severity;
 
-double integer_max(DType t) {
-  switch (t) {
-    case DType::UInt8:
-      return 255.0;
-    case DType::UInt16:
-      return 65535.0;
-    case DType::Float32:
-      break;
-  }
-  return std::numeric_limits<double>::infinity();
-}
-
 struct FrameStats {
   float min = std::numeric_limits<float>::infinity();
   float max = -std::numeric_limits<float>::infinity();
@@ -60,10 +48,6 @@ void add_frames(const HostArray<float, 3>& block, std::vector<double>& sum) {
       sum[i] += p[i];
   }
 }
-
-struct Gain {
-  std::size_t le_zero = 0;
-};
 
 void report_frames(const char* name, const StackInfo& s, const std::vector<FrameStats>& st,
                    const CheckOptions& opt, CheckReport& report) {
@@ -116,13 +100,13 @@ void check_flats_and_darks(ScanReader& reader, const CheckOptions& opt, CheckRep
     try {
       if (have_flats) {
         HostArray<float, 3> f = reader.read_flats(rows);
-        accumulate(f, integer_max(fl.dtype), flat_st);
+        accumulate(f, dtype_max(fl.dtype), flat_st);
         flat_sum.resize(rows.size() * n_cols);
         add_frames(f, flat_sum);
       }
       if (have_darks && same_shape) {
         HostArray<float, 3> d = reader.read_darks(rows);
-        accumulate(d, integer_max(dk.dtype), dark_st);
+        accumulate(d, dtype_max(dk.dtype), dark_st);
         dark_sum.resize(rows.size() * n_cols);
         add_frames(d, dark_sum);
       }

@@ -1,6 +1,7 @@
 #include "io/dtype.hpp"
 
 #include <cstring>
+#include <limits>
 
 #include "core/error.hpp"
 
@@ -28,6 +29,18 @@ const char* dtype_name(DType t) noexcept {
       return "float32";
   }
   return "?";
+}
+
+double dtype_max(DType t) noexcept {
+  switch (t) {
+    case DType::UInt8:
+      return 255.0;
+    case DType::UInt16:
+      return 65535.0;
+    case DType::Float32:
+      break;
+  }
+  return std::numeric_limits<double>::infinity();
 }
 
 bool converts_exactly(DType from, DType to) noexcept {

@@ -11,6 +11,9 @@ enum class DType { UInt8, UInt16, Float32 };
 
 std::size_t dtype_size(DType t) noexcept;
 const char* dtype_name(DType t) noexcept;  // "uint8", "uint16", "float32"
+// The largest value an integer type holds (255, 65535), where a detector saturates; infinity
+// for float32.
+double dtype_max(DType t) noexcept;
 
 template <typename T>
 constexpr DType dtype_of();
