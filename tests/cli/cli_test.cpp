@@ -150,6 +150,31 @@ TEST(Cli, TruncatedHdf5Exits65WithOneLine) {
   }
 }
 
+// One byte changed in the committed sample scan (offset 1896, a value in the HDF5 object
+// headers, from 1 to 53) makes the HDF5 library itself crash with a segmentation fault while
+// xct opens the file. xct opens HDF5 files first in a child process, so it reports a corrupt
+// file instead of crashing.
+TEST(Cli, CorruptHdf5ThatCrashesTheLibraryExits65) {
+  TempDir dir;
+  const fs::path bad = dir / "crash.h5";
+  fs::copy_file(source_dir() / "sample_data" / "tiny_dx.h5", bad);
+  {
+    std::fstream f(bad, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg(1896);
+    char before = 0;
+    f.get(before);
+    ASSERT_EQ(before, 1) << "sample_data/tiny_dx.h5 changed: find a new crashing byte";
+    f.seekp(1896);
+    f.put(53);
+  }
+  for (const char* cmd : {"info", "check"}) {
+    const auto r = run_xct({cmd, bad.string()});
+    EXPECT_EQ(r.exit_code, 65) << cmd << ": " << r.err;
+    expect_one_error_line(r);
+    EXPECT_NE(r.err.find("the HDF5 library crashed"), std::string::npos) << r.err;
+  }
+}
+
 TEST(Cli, EmptyFolderExits65) {
   TempDir dir;
   fs::create_directory(dir / "empty");
