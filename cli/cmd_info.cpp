@@ -33,8 +33,13 @@ std::string angle_line(const ScanInfo& info) {
   std::snprintf(buf, sizeof buf, "%zu from %.4g to %.4g deg, mean step %.4g deg", s.count,
                 rad_to_deg(s.first_rad), rad_to_deg(s.last_rad), rad_to_deg(s.mean_step_rad));
   std::string out = buf;
-  if (s.half_turn_with_end_point) out += ", 180 deg with both end points";
-  if (s.half_turn_without_end_point) out += ", 180 deg without the end point";
+  if (s.turn_deg > 0) {
+    out += detail::concat(
+        ", ", s.turn_deg,
+        s.end_point_included ? " deg with both end points" : " deg without the end point");
+  } else if (s.count > 1) {
+    out += detail::concat(", spans ", rad_to_deg(s.span_rad), " deg: neither 180 nor 360");
+  }
   if (!s.monotonic) out += ", not monotonic";
   return out + "  [" + info.angles_where + "]";
 }
@@ -70,8 +75,9 @@ void print_json(const ScanInfo& info, const MemoryEstimate& m) {
                  {"first_deg", rad_to_deg(s.first_rad)},
                  {"last_deg", rad_to_deg(s.last_rad)},
                  {"mean_step_deg", rad_to_deg(s.mean_step_rad)},
-                 {"half_turn_with_end_point", s.half_turn_with_end_point},
-                 {"half_turn_without_end_point", s.half_turn_without_end_point},
+                 {"span_deg", rad_to_deg(s.span_rad)},
+                 {"turn_deg", s.turn_deg},
+                 {"end_point_included", s.end_point_included},
                  {"where", info.angles_where}};
   j["pixel_size_um"] = optional_json(info.pixel_size_um);
   j["energy_kev"] = optional_json(info.energy_kev);

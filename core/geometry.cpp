@@ -20,12 +20,16 @@ AngleSummary summarize_angles(const std::vector<double>& a) {
     if ((step > 0) != (s.mean_step_rad > 0) || step == 0) s.monotonic = false;
   }
   const double step = std::abs(s.mean_step_rad);
-  const double abs_span = std::abs(span);
-  // Both end points: the span is pi. Without the end point: the span is pi - one step, so
-  // that one more step would reach pi.
-  s.half_turn_with_end_point = std::abs(abs_span - kPi) < 0.25 * step;
-  s.half_turn_without_end_point =
-      !s.half_turn_with_end_point && std::abs(abs_span + step - kPi) < 0.25 * step;
+  s.span_rad = std::abs(span);
+  for (const double turn_deg : {180.0, 360.0}) {
+    const double turn = deg_to_rad(turn_deg);
+    if (std::abs(s.span_rad - turn) < 0.25 * step) {
+      s.turn_deg = turn_deg;
+      s.end_point_included = true;
+    } else if (std::abs(s.span_rad + step - turn) < 0.25 * step) {
+      s.turn_deg = turn_deg;
+    }
+  }
   return s;
 }
 

@@ -29,10 +29,13 @@ struct AngleSummary {
   double mean_step_rad = 0;           // signed: negative for a grid that runs backwards
   double max_step_deviation_rad = 0;  // largest |step - mean step|
   bool monotonic = true;
-  // True when the grid covers a half turn with both end points (last - first == pi within
-  // a fraction of a step); false when the last angle stops one step short of pi.
-  bool half_turn_with_end_point = false;
-  bool half_turn_without_end_point = false;
+  // |last - first|, the angle the grid spans.
+  double span_rad = 0;
+  // The turn the grid covers, 180 or 360 degrees (0 when it is neither), and whether its end
+  // point is present: a grid with both end points spans the whole turn; one without stops a
+  // step short, so that one more step would reach it.
+  double turn_deg = 0;
+  bool end_point_included = false;
 };
 
 AngleSummary summarize_angles(const std::vector<double>& angles_rad);

@@ -217,6 +217,9 @@ TEST(Cli, RealNeutronSinogramAsASingleTiff) {
   ASSERT_EQ(info.exit_code, 0) << info.err;
   // One page of 459 x 503 read as one frame: the file is a sinogram, not a projection stack.
   EXPECT_NE(info.out.find("1 x 459 x 503 uint16"), std::string::npos) << info.out;
+  const auto js = run_xct({"info", "--json", sino});
+  const auto j = nlohmann::json::parse(js.out);
+  EXPECT_TRUE(j["angles"]["count"] == 0) << "a single TIFF records no angles";
 }
 
 TEST(Cli, TiffFoldersPreset) {

@@ -89,13 +89,28 @@ TEST(Geometry, HalfTurnWithAndWithoutEndPoint) {
   for (double d : angle_range(0, 180, 180, false))
     without.push_back(deg_to_rad(d));
   const AngleSummary a = summarize_angles(with);
-  EXPECT_TRUE(a.half_turn_with_end_point);
-  EXPECT_FALSE(a.half_turn_without_end_point);
+  EXPECT_EQ(a.turn_deg, 180.0);
+  EXPECT_TRUE(a.end_point_included);
   EXPECT_NEAR(rad_to_deg(a.mean_step_rad), 1.0, 1e-12);
   const AngleSummary b = summarize_angles(without);
-  EXPECT_FALSE(b.half_turn_with_end_point);
-  EXPECT_TRUE(b.half_turn_without_end_point);
+  EXPECT_EQ(b.turn_deg, 180.0);
+  EXPECT_FALSE(b.end_point_included);
   EXPECT_DOUBLE_EQ(rad_to_deg(b.last_rad), 179.0);
+}
+
+TEST(Geometry, FullTurnAndOddSpans) {
+  std::vector<double> full, odd;
+  // 459 angles over 360 degrees without the end point, as the neutron sinogram was taken.
+  for (double d : angle_range(0, 360, 459, false))
+    full.push_back(deg_to_rad(d));
+  for (double d : angle_range(0, 90, 46, true))
+    odd.push_back(deg_to_rad(d));
+  const AngleSummary a = summarize_angles(full);
+  EXPECT_EQ(a.turn_deg, 360.0);
+  EXPECT_FALSE(a.end_point_included);
+  const AngleSummary b = summarize_angles(odd);
+  EXPECT_EQ(b.turn_deg, 0.0) << "90 degrees is neither a half nor a full turn";
+  EXPECT_NEAR(rad_to_deg(b.span_rad), 90.0, 1e-12);
 }
 
 TEST(Geometry, RangeEndPointIsExact) {
