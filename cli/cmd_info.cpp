@@ -87,6 +87,7 @@ void print_json(const ScanInfo& info, const MemoryEstimate& m) {
                        {"volume", m.volume_bytes},
                        {"per_row", m.one_row_bytes}};
   j["problems"] = info.problems;
+  j["warnings"] = info.warnings;
   std::printf("%s\n", j.dump(2).c_str());
 }
 
@@ -108,6 +109,8 @@ void print_text(const ScanInfo& info, const MemoryEstimate& m) {
       human_bytes(m.one_row_bytes).c_str());
   for (const auto& p : info.problems)
     std::printf("problem:      %s\n", p.c_str());
+  for (const auto& w : info.warnings)
+    std::printf("warning:      %s\n", w.c_str());
 }
 
 }  // namespace

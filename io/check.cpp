@@ -29,6 +29,8 @@ struct Collector {
 void check_structure(const ScanInfo& info, Collector& c) {
   for (const auto& p : info.problems)
     c.error(p);
+  for (const auto& w : info.warnings)
+    c.warn(w);
   const StackInfo& proj = info.projections;
   if (proj.n_frames == 0 || proj.n_rows == 0 || proj.n_cols == 0) {
     c.error("projections are empty: ", proj.n_frames, " frames of ", proj.n_rows, " x ",

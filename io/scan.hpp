@@ -66,6 +66,8 @@ struct ScanInfo {
   // Problems found while opening that do not stop the scan being described (a flats dataset
   // behind a dangling link, an image_key with unknown values ...). `xct check` reports them.
   std::vector<std::string> problems;
+  // Things worth knowing that may be intended (gaps in file numbering ...): warnings.
+  std::vector<std::string> warnings;
 
   std::size_t n_proj() const { return projections.n_frames; }
   std::size_t n_rows() const { return projections.n_rows; }

@@ -1,8 +1,8 @@
 // TIFF raw scans: the real Diamond scan exported as TIFFs (values checked against tifffile),
 // folder conventions, explicit roles (file, multi-page file, folder, glob), ordering by the
 // index in file names, angles, and the errors for empty, missing and inconsistent input.
-#include "io/check.hpp"
 #include "io/tiff_scan.hpp"
+#include "io/check.hpp"
 
 #include <gtest/gtest.h>
 
@@ -223,8 +223,9 @@ TEST(TiffScan, GapsAreNotedAndDuplicateIndicesRefused) {
     write_frames(tmp / ("p_" + std::to_string(i) + ".tif"), 1);
   auto scan = xct::open_tiff_scan(tmp.path(), LayoutSpec{}, xct::null_logger());
   EXPECT_EQ(scan->info().n_proj(), 3u);
-  EXPECT_EQ(scan->info().problems.size(), 1u);  // the gap where p_2 would be
-  write_frames(tmp / "p_001.tif", 1);           // index 1 again
+  EXPECT_EQ(scan->info().warnings.size(), 1u);  // the gap where p_2 would be
+  EXPECT_TRUE(scan->info().problems.empty());
+  write_frames(tmp / "p_001.tif", 1);  // index 1 again
   const std::string what = expect_error(ErrorKind::BadData, [&] {
     xct::open_tiff_scan(tmp.path(), LayoutSpec{}, xct::null_logger());
   });
@@ -250,7 +251,8 @@ TEST(TiffScan, MismatchedFrameIsReportedByName) {
   const xct::CheckReport report = xct::check_scan(*reader, {});
   EXPECT_FALSE(report.clean());
   bool named = false;
-  for (const auto& f : report.findings) named |= f.message.find("flats have frames of 5 x 5") == 0;
+  for (const auto& f : report.findings)
+    named |= f.message.find("flats have frames of 5 x 5") == 0;
   EXPECT_TRUE(named) << "check names the mismatched flats";
 }
 
