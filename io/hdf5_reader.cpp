@@ -51,11 +51,8 @@ const RoleSource& Hdf5ScanReader::source(FrameRole role) const {
 
 void Hdf5ScanReader::read_frames(FrameRole role, Range frames, Range rows, DType out_type,
                                  void* out) {
-  check_request(role, frames, rows);
+  check_request(role, frames, rows, out_type);
   const StackInfo& s = stack(role);
-  XCT_CHECK(converts_exactly(s.dtype, out_type), ErrorKind::BadData, "cannot read ",
-            dtype_name(s.dtype), " ", role_name(role), " into ", dtype_name(out_type),
-            " without loss (", s.where, ")");
   const RoleSource& src = source(role);
   if (frames.size() == 0 || rows.size() == 0) return;
   const hid_t mem = h5::native_type(out_type);

@@ -26,13 +26,16 @@ const StackInfo& ScanReader::stack(FrameRole role) const {
   return info().projections;
 }
 
-void ScanReader::check_request(FrameRole role, Range frames, Range rows) const {
+void ScanReader::check_request(FrameRole role, Range frames, Range rows, DType out_type) const {
   const StackInfo& s = stack(role);
   XCT_CHECK(s.present, ErrorKind::BadData, "the scan has no ", role_name(role));
   XCT_CHECK(frames.begin <= frames.end && frames.end <= s.n_frames, ErrorKind::Usage, "frames ",
             frames.begin, "..", frames.end, " lie outside the ", s.n_frames, " ", role_name(role));
   XCT_CHECK(rows.begin <= rows.end && rows.end <= s.n_rows, ErrorKind::Usage, "rows ", rows.begin,
             "..", rows.end, " lie outside the ", s.n_rows, " rows of the ", role_name(role));
+  XCT_CHECK(converts_exactly(s.dtype, out_type), ErrorKind::BadData, "cannot read ",
+            dtype_name(s.dtype), " ", role_name(role), " into ", dtype_name(out_type),
+            " without loss (", s.where, ")");
 }
 
 }  // namespace xct

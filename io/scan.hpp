@@ -107,8 +107,9 @@ class ScanReader {
   const StackInfo& stack(FrameRole role) const;
 
  protected:
-  // Checks a request against the stack and throws a usage error when it is out of range.
-  void check_request(FrameRole role, Range frames, Range rows) const;
+  // Checks a request against the stack: a usage error when it is out of range, a bad-data
+  // error when the stored type does not convert exactly into `out_type`.
+  void check_request(FrameRole role, Range frames, Range rows, DType out_type) const;
 
  private:
   template <typename T>

@@ -143,11 +143,8 @@ class TiffScanReader final : public ScanReader {
   const ScanInfo& info() const override { return info_; }
 
   void read_frames(FrameRole role, Range frames, Range rows, DType out_type, void* out) override {
-    check_request(role, frames, rows);
+    check_request(role, frames, rows, out_type);
     const StackInfo& s = stack(role);
-    XCT_CHECK(converts_exactly(s.dtype, out_type), ErrorKind::BadData, "cannot read the ",
-              dtype_name(s.dtype), " ", role_name(role), " as ", dtype_name(out_type),
-              " without loss");
     const RoleFrames& r = roles_[static_cast<std::size_t>(role)];
     const std::size_t frame_bytes = rows.size() * s.n_cols * dtype_size(out_type);
     auto* dst = static_cast<std::uint8_t*>(out);
