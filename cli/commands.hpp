@@ -3,6 +3,9 @@
 // main(), which prints one line and returns the documented exit code.
 #pragma once
 
+#include <string>
+#include <vector>
+
 #include "core/logger.hpp"
 
 namespace CLI {
@@ -15,9 +18,11 @@ struct Context {
   StreamLogger& log;
   int exit_code = 0;
   bool progress_bars = true;
+  std::vector<std::string> argv;  // the command line after the program name
 };
 
 void register_info(CLI::App& app, Context& ctx);
 void register_check(CLI::App& app, Context& ctx);
+void register_simulate(CLI::App& app, Context& ctx);
 
 }  // namespace xct::cli

@@ -41,7 +41,7 @@ int print_help(CLI::App& app, const std::vector<std::string>& args) {
 
 int main(int argc, char** argv) {
   xct::StreamLogger log(stderr, xct::LogLevel::Info);
-  xct::cli::Context ctx{log};
+  xct::cli::Context ctx{log, 0, true, {}};
 
   CLI::App app{"xct: synchrotron X-ray CT from raw scan to volume, segmentation and tracking",
                "xct"};
@@ -55,6 +55,7 @@ int main(int argc, char** argv) {
   app.add_subcommand("help", "Show help for xct or for one command: xct help COMMAND");
   xct::cli::register_info(app, ctx);
   xct::cli::register_check(app, ctx);
+  xct::cli::register_simulate(app, ctx);
   app.parse_complete_callback([&]() {
     if (verbose) log.set_min_level(xct::LogLevel::Debug);
     if (quiet) log.set_min_level(xct::LogLevel::Warn);
@@ -62,6 +63,7 @@ int main(int argc, char** argv) {
   });
 
   const std::vector<std::string> args(argv, argv + argc);
+  ctx.argv.assign(args.begin() + (args.empty() ? 0 : 1), args.end());
   if (args.size() >= 2 && args[1] == "help") return print_help(app, args);
   try {
     app.parse(argc, argv);

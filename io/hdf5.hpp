@@ -229,11 +229,12 @@ std::optional<double> read_number_attribute(hid_t object, const std::string& nam
 
 // Creates `path` and any missing groups above it.
 Group create_group(hid_t loc, const std::string& path);
-// A dataset of `file_type` with the given shape; chunked with `chunk` when not empty. Missing
-// groups above it are created.
+// A dataset of `file_type` with the given shape; chunked with `chunk` when not empty, and then
+// compressed (byte shuffle + deflate) when `deflate_level` is 1-9. Missing groups above it are
+// created.
 Dataset create_dataset(hid_t loc, const std::string& path, hid_t file_type,
                        const std::vector<std::size_t>& shape,
-                       const std::vector<std::size_t>& chunk = {});
+                       const std::vector<std::size_t>& chunk = {}, int deflate_level = 0);
 void write_block(const Dataset& dataset, const std::vector<std::size_t>& start,
                  const std::vector<std::size_t>& count, hid_t mem_type, const void* data);
 void write_all(const Dataset& dataset, hid_t mem_type, const void* data);

@@ -2,6 +2,8 @@
 // Strings are variable-length UTF-8, which h5py reads as str.
 #include "io/hdf5.hpp"
 
+#include <algorithm>
+
 namespace xct::h5 {
 
 namespace {
@@ -54,7 +56,7 @@ Group create_group(hid_t loc, const std::string& path) {
 
 Dataset create_dataset(hid_t loc, const std::string& path, hid_t file_type,
                        const std::vector<std::size_t>& shape,
-                       const std::vector<std::size_t>& chunk) {
+                       const std::vector<std::size_t>& chunk, int deflate_level) {
   init();
   Dataspace space = make_dataspace(shape);
   PropList dcpl(H5Pcreate(H5P_DATASET_CREATE));
@@ -66,6 +68,11 @@ Dataset create_dataset(hid_t loc, const std::string& path, hid_t file_type,
     const std::vector<hsize_t> c(chunk.begin(), chunk.end());
     if (H5Pset_chunk(dcpl.id(), static_cast<int>(c.size()), c.data()) < 0) {
       fail(ErrorKind::Internal, "cannot set the chunks of " + path);
+    }
+    if (deflate_level > 0 &&
+        (H5Pset_shuffle(dcpl.id()) < 0 ||
+         H5Pset_deflate(dcpl.id(), static_cast<unsigned>(std::min(deflate_level, 9))) < 0)) {
+      fail(ErrorKind::Internal, "cannot set the compression of " + path);
     }
   }
   PropList lcpl = intermediate_groups();
