@@ -22,14 +22,17 @@ struct SimulateCmdOptions {
   std::uint64_t seed = 1;
   std::optional<std::uint64_t> cell_seed, noise_seed, zinger_seed, defect_seed, drift_seed;
   std::string format = "hdf5";
+  std::string dtype = "uint16";
   bool ideal = false, no_noise = false, no_beam = false, no_drift_i = false, no_gain = false;
-  bool no_zingers = false, no_stripes = false, no_blur = false, no_truth = false;
+  bool no_zingers = false, no_stripes = false, no_blur = false;
+  std::string truth = "all";
 };
 
 std::string full_command(int argc_hint, const std::vector<std::string>& args) {
   (void)argc_hint;
   std::string s = "xct";
-  for (const auto& a : args) s += " " + a;
+  for (const auto& a : args)
+    s += " " + a;
   return s;
 }
 
@@ -38,75 +41,114 @@ std::string full_command(int argc_hint, const std::vector<std::string>& args) {
 void register_simulate(CLI::App& app, Context& ctx) {
   auto o = std::make_shared<SimulateCmdOptions>();
   sim::SimulationParams& p = o->p;
-  CLI::App* cmd = app.add_subcommand(
-      "simulate",
-      "Simulate raw scans of the in situ NaK | NASICON cell (time series, artefacts, ground truth)");
+  CLI::App* cmd = app.add_subcommand("simulate",
+                                     "Simulate raw scans of the in situ NaK | NASICON cell (time "
+                                     "series, artefacts, ground truth)");
   cmd->add_option("OUTDIR", o->out_dir, "folder for scan_tNN.h5, truth_tNN.h5 and truth.json")
       ->required();
   auto* g = "Scan";
   cmd->add_option("--cols", o->cols, "detector width in pixels (sets the cell's radial scale)")
-      ->capture_default_str()->group(g);
+      ->capture_default_str()
+      ->group(g);
   cmd->add_option("--rows", o->rows, "detector height in pixels (default: --cols)")->group(g);
+  cmd->add_option("--cell-height", p.cell.cell_height,
+                  "rows the cell's layers span (default --rows): with --first-row, the detector "
+                  "sees a band of the cell")
+      ->group(g);
+  cmd->add_option("--first-row", p.cell.first_row, "cell row seen by detector row 0")
+      ->capture_default_str()
+      ->group(g);
   cmd->add_option("--angles", p.n_angles, "projections over 180 degrees, both end points")
-      ->capture_default_str()->group(g);
+      ->capture_default_str()
+      ->group(g);
   cmd->add_option("--time-steps", p.time_steps,
                   "scans of the same cell as the crack grows and the chip separates")
-      ->capture_default_str()->group(g);
+      ->capture_default_str()
+      ->group(g);
   cmd->add_option("--progress", o->progress,
                   "failure state of a single scan: 0 intact, 0-1 crack growing, 1 chip cut off "
-                  "(default 0.5)")->group(g);
+                  "(default 0.5)")
+      ->group(g);
   cmd->add_option("--pixel-size", p.detector.pixel_size_um, "pixel size in um")
-      ->capture_default_str()->group(g);
+      ->capture_default_str()
+      ->group(g);
   cmd->add_option("--energy", p.energy_kev, "beam energy in keV (recorded; attenuation is for 80)")
-      ->capture_default_str()->group(g);
+      ->capture_default_str()
+      ->group(g);
   cmd->add_option("--axis-offset", p.axis_offset_px,
                   "rotation axis minus the detector's centre column, pixels")
-      ->capture_default_str()->group(g);
+      ->capture_default_str()
+      ->group(g);
   cmd->add_option("--supersample", p.supersample, "sub-rays per pixel side for projections")
-      ->capture_default_str()->group(g);
+      ->capture_default_str()
+      ->group(g);
   cmd->add_option("--format", o->format, "scan format: hdf5 (Data Exchange) or tiff")
-      ->check(CLI::IsMember({"hdf5", "tiff"}))->capture_default_str()->group(g);
+      ->check(CLI::IsMember({"hdf5", "tiff"}))
+      ->capture_default_str()
+      ->group(g);
+  cmd->add_option("--dtype", o->dtype,
+                  "sample type: uint16 counts, or float32 (unrounded, for exactness checks)")
+      ->check(CLI::IsMember({"uint16", "float32"}))
+      ->capture_default_str()
+      ->group(g);
   cmd->add_option("--compression", p.deflate_level, "HDF5 deflate level 0-9 for frames and truth")
-      ->capture_default_str()->group(g);
+      ->capture_default_str()
+      ->group(g);
   cmd->add_flag("--overwrite", p.overwrite, "replace existing outputs")->group(g);
 
   g = "Cell";
   cmd->add_option("--interface-voids", p.cell.interface_void_fraction,
                   "fraction of the NaK contact disc out of contact at the first step")
-      ->capture_default_str()->group(g);
+      ->capture_default_str()
+      ->group(g);
   cmd->add_option("--bubbles", p.cell.bubbles, "gas bubbles in the NaK")
-      ->capture_default_str()->group(g);
+      ->capture_default_str()
+      ->group(g);
   cmd->add_option("--filaments", p.cell.filaments, "Na filaments on the interface")
-      ->capture_default_str()->group(g);
+      ->capture_default_str()
+      ->group(g);
   cmd->add_option("--crack-opening", p.cell.crack_opening_px,
-                  "crack opening in pixels when the chip separates")->capture_default_str()->group(g);
+                  "crack opening in pixels when the chip separates")
+      ->capture_default_str()
+      ->group(g);
   cmd->add_option("--crack-start", p.cell.crack_start,
                   "where the crack meets the face: inside the contact edge, fraction of --cols")
-      ->capture_default_str()->group(g);
+      ->capture_default_str()
+      ->group(g);
   cmd->add_option("--crack-depth", p.cell.crack_depth,
                   "depth at which the crack reaches the side face, fraction of --rows")
-      ->capture_default_str()->group(g);
+      ->capture_default_str()
+      ->group(g);
   cmd->add_option("--chip-shift", p.cell.chip_shift_px, "how far the chip moves once cut off, px")
-      ->capture_default_str()->group(g);
+      ->capture_default_str()
+      ->group(g);
   cmd->add_option("--drift", p.drift_px, "rigid drift between time steps, up to this many px")
-      ->capture_default_str()->group(g);
+      ->capture_default_str()
+      ->group(g);
   cmd->add_option("--drift-deg", p.drift_deg, "and a rotation up to this many degrees")
-      ->capture_default_str()->group(g);
+      ->capture_default_str()
+      ->group(g);
   cmd->add_option("--band", p.band_um, "band above the face for the interface void volume, um")
-      ->capture_default_str()->group(g);
+      ->capture_default_str()
+      ->group(g);
 
   g = "Beam and detector";
   cmd->add_option("--flux", p.detector.flux, "flat-field counts per pixel at the beam's peak")
-      ->capture_default_str()->group(g);
+      ->capture_default_str()
+      ->group(g);
   cmd->add_option("--flats", p.detector.n_flats, "flat frames")->capture_default_str()->group(g);
   cmd->add_option("--darks", p.detector.n_darks, "dark frames")->capture_default_str()->group(g);
   cmd->add_option("--blur", p.detector.blur_sigma_px, "Gaussian detector blur sigma, pixels")
-      ->capture_default_str()->group(g);
+      ->capture_default_str()
+      ->group(g);
   cmd->add_option("--phase-distance", p.detector.phase_distance_mm,
                   "sample-detector distance in mm for the phase-contrast edge term (0: none)")
-      ->capture_default_str()->group(g);
+      ->capture_default_str()
+      ->group(g);
   cmd->add_option("--zingers-per-projection", p.detector.zingers_per_projection,
-                  "mean zinger count per projection")->capture_default_str()->group(g);
+                  "mean zinger count per projection")
+      ->capture_default_str()
+      ->group(g);
   cmd->add_flag("--no-noise", o->no_noise, "no photon or read noise")->group(g);
   cmd->add_flag("--no-beam-profile", o->no_beam, "a uniform beam")->group(g);
   cmd->add_flag("--no-intensity-drift", o->no_drift_i, "a steady beam")->group(g);
@@ -115,18 +157,27 @@ void register_simulate(CLI::App& app, Context& ctx) {
   cmd->add_flag("--no-stripes", o->no_stripes, "no stripe-making detector defects")->group(g);
   cmd->add_flag("--no-blur", o->no_blur, "no detector blur")->group(g);
   cmd->add_flag("--ideal", o->ideal,
-                "all of the --no-* switches: exact transmissions, quantised to counts")->group(g);
+                "all of the --no-* switches: exact transmissions, quantised to counts")
+      ->group(g);
 
   g = "Seeds and truth";
   cmd->add_option("--seed", o->seed, "seed for everything random")->capture_default_str()->group(g);
-  cmd->add_option("--cell-seed", o->cell_seed, "seed for voids, bubbles, filaments, crack")->group(g);
+  cmd->add_option("--cell-seed", o->cell_seed, "seed for voids, bubbles, filaments, crack")
+      ->group(g);
   cmd->add_option("--noise-seed", o->noise_seed, "seed for photon and read noise")->group(g);
   cmd->add_option("--zinger-seed", o->zinger_seed, "seed for zingers")->group(g);
   cmd->add_option("--defect-seed", o->defect_seed, "seed for stripes and pixel gain")->group(g);
   cmd->add_option("--drift-seed", o->drift_seed, "seed for the drift between steps")->group(g);
   cmd->add_option("--truth-supersample", p.truth_supersample,
-                  "sub-rays per voxel side for the attenuation truth")->capture_default_str()->group(g);
-  cmd->add_flag("--no-truth", o->no_truth, "write no truth volumes (truth.json still)")->group(g);
+                  "sub-rays per voxel side for the attenuation truth")
+      ->capture_default_str()
+      ->group(g);
+  cmd->add_option("--truth", o->truth,
+                  "truth volumes: all (labels and attenuation), labels, or none (truth.json "
+                  "always)")
+      ->check(CLI::IsMember({"all", "labels", "none"}))
+      ->capture_default_str()
+      ->group(g);
 
   cmd->callback([o, &ctx, cmd]() {
     sim::SimulationParams& p = o->p;
@@ -139,7 +190,9 @@ void register_simulate(CLI::App& app, Context& ctx) {
     p.detector.defect_seed = o->defect_seed.value_or(o->seed);
     p.drift_seed = o->drift_seed.value_or(o->seed);
     p.format = o->format == "tiff" ? sim::ScanFormat::Tiff : sim::ScanFormat::Hdf5;
-    p.truth = !o->no_truth;
+    p.detector.float_counts = o->dtype == "float32";
+    p.truth = o->truth != "none";
+    p.truth_attenuation = o->truth == "all";
     auto& d = p.detector;
     if (o->ideal || o->no_noise) d.noise = false;
     if (o->ideal || o->no_beam) d.beam_profile = false;
@@ -149,12 +202,16 @@ void register_simulate(CLI::App& app, Context& ctx) {
     if (o->ideal || o->no_stripes) d.stripes = false;
     if (o->ideal || o->no_blur) d.blur_sigma_px = 0;
     std::vector<std::string> args;
-    for (const auto& a : ctx.argv) args.push_back(a);
+    for (const auto& a : ctx.argv)
+      args.push_back(a);
     p.command = full_command(0, args);
-    const auto out = sim::simulate(
-        p, o->out_dir, ctx.log, ctx.progress_bars ? Progress::Style::Auto : Progress::Style::Silent);
-    for (const auto& f : out.scans) std::printf("scan   %s\n", f.string().c_str());
-    for (const auto& f : out.truths) std::printf("truth  %s\n", f.string().c_str());
+    const auto out =
+        sim::simulate(p, o->out_dir, ctx.log,
+                      ctx.progress_bars ? Progress::Style::Auto : Progress::Style::Silent);
+    for (const auto& f : out.scans)
+      std::printf("scan   %s\n", f.string().c_str());
+    for (const auto& f : out.truths)
+      std::printf("truth  %s\n", f.string().c_str());
     std::printf("truth  %s\n", out.truth_json.string().c_str());
     ctx.exit_code = 0;
   });

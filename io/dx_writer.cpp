@@ -84,7 +84,8 @@ void DxWriter::write_frames(FrameRole role, std::size_t first_frame, std::size_t
             role_name(role), " of the file");
   h5::write_block(*impl_->datasets[r], {first_frame, 0, 0}, {n_frames, s.n_rows, s.n_cols},
                   h5::native_type(s.dtype), data);
-  for (std::size_t i = 0; i < n_frames; ++i) impl_->written[r][first_frame + i] = true;
+  for (std::size_t i = 0; i < n_frames; ++i)
+    impl_->written[r][first_frame + i] = true;
 }
 
 void DxWriter::commit() {

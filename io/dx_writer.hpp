@@ -26,8 +26,8 @@ struct FrameStack {
 
 struct DxScan {
   FrameStack projections;
-  FrameStack flats;  // n_frames == 0: no /exchange/data_white
-  FrameStack darks;  // n_frames == 0: no /exchange/data_dark
+  FrameStack flats;               // n_frames == 0: no /exchange/data_white
+  FrameStack darks;               // n_frames == 0: no /exchange/data_dark
   std::vector<double> theta_deg;  // empty: no /exchange/theta
   std::optional<double> pixel_size_um;
   std::optional<double> energy_kev;

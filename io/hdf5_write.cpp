@@ -29,6 +29,30 @@ hid_t file_type_of(DType dtype) {
   return H5T_STD_U16LE;
 }
 
+// Objects carry no modification times, so the same content gives the same bytes.
+PropList untimed(hid_t cls) {
+  PropList pl(H5Pcreate(cls));
+  if (!pl.valid() || H5Pset_obj_track_times(pl.id(), 0) < 0) {
+    fail(ErrorKind::Internal, "cannot make an HDF5 creation list");
+  }
+  return pl;
+}
+
+// Creates the groups above `path` that are missing, without times.
+void create_parents(hid_t loc, const std::string& path) {
+  std::size_t pos = path.find('/', 1);
+  while (pos != std::string::npos) {
+    const std::string parent = path.substr(0, pos);
+    if (!parent.empty() && parent != "/" && H5Lexists(loc, parent.c_str(), H5P_DEFAULT) <= 0) {
+      H5Eclear2(H5E_DEFAULT);
+      PropList gcpl = untimed(H5P_GROUP_CREATE);
+      Group g(H5Gcreate2(loc, parent.c_str(), H5P_DEFAULT, gcpl.id(), H5P_DEFAULT));
+      if (!g.valid()) fail(ErrorKind::OutputIO, "cannot create group " + parent);
+    }
+    pos = path.find('/', pos + 1);
+  }
+}
+
 bool count_is_empty(const std::vector<std::size_t>& count) {
   for (auto c : count) {
     if (c == 0) return true;
@@ -48,19 +72,20 @@ Group create_group(hid_t loc, const std::string& path) {
     return g;
   }
   H5Eclear2(H5E_DEFAULT);
+  create_parents(loc, path);
   PropList lcpl = intermediate_groups();
-  Group g(H5Gcreate2(loc, path.c_str(), lcpl.id(), H5P_DEFAULT, H5P_DEFAULT));
+  PropList gcpl = untimed(H5P_GROUP_CREATE);
+  Group g(H5Gcreate2(loc, path.c_str(), lcpl.id(), gcpl.id(), H5P_DEFAULT));
   if (!g.valid()) fail(ErrorKind::OutputIO, "cannot create group " + path);
   return g;
 }
 
 Dataset create_dataset(hid_t loc, const std::string& path, hid_t file_type,
-                       const std::vector<std::size_t>& shape,
-                       const std::vector<std::size_t>& chunk, int deflate_level) {
+                       const std::vector<std::size_t>& shape, const std::vector<std::size_t>& chunk,
+                       int deflate_level) {
   init();
   Dataspace space = make_dataspace(shape);
-  PropList dcpl(H5Pcreate(H5P_DATASET_CREATE));
-  if (!dcpl.valid()) fail(ErrorKind::Internal, "cannot make an HDF5 property list");
+  PropList dcpl = untimed(H5P_DATASET_CREATE);
   // An empty dataset cannot be chunked with fixed dimensions; it needs no chunks anyway.
   if (!chunk.empty() && !count_is_empty(shape)) {
     XCT_CHECK(chunk.size() == shape.size(), ErrorKind::Internal, "chunk rank ", chunk.size(),
@@ -75,6 +100,7 @@ Dataset create_dataset(hid_t loc, const std::string& path, hid_t file_type,
       fail(ErrorKind::Internal, "cannot set the compression of " + path);
     }
   }
+  create_parents(loc, path);
   PropList lcpl = intermediate_groups();
   Dataset d(
       H5Dcreate2(loc, path.c_str(), file_type, space.id(), lcpl.id(), dcpl.id(), H5P_DEFAULT));

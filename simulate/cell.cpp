@@ -19,15 +19,21 @@ Ray Pose::to_cell(const Ray& world) const {
 }
 
 void validate(const CellParams& p) {
-  auto usage = [](bool ok, const std::string& what) {
-    XCT_CHECK(ok, ErrorKind::Usage, what);
-  };
-  usage(p.n_cols >= 32 && p.n_rows >= 16,
-        "the detector must be at least 32 columns by 16 rows for the cell to be resolved");
+  auto usage = [](bool ok, const std::string& what) { XCT_CHECK(ok, ErrorKind::Usage, what); };
+  usage(p.n_cols >= 32 && p.n_rows >= 8,
+        "the detector must be at least 32 columns by 8 rows for the cell to be resolved");
+  const double height = p.cell_height > 0 ? p.cell_height : static_cast<double>(p.n_rows);
+  usage(std::isfinite(p.cell_height) && p.cell_height >= 0 && height >= 16,
+        "the cell height must be at least 16 rows");
+  usage(std::isfinite(p.first_row) && p.first_row >= 0 &&
+            p.first_row + static_cast<double>(p.n_rows) <= height,
+        "the detector rows must lie within the cell height (first row + rows <= cell height)");
   const double fractions[] = {p.housing_outer, p.housing_inner, p.pellet_radius, p.contact_radius,
                               p.al_top,        p.nak_top,       p.pellet_top,    p.pellet_bottom};
-  for (double f : fractions) usage(std::isfinite(f) && f > 0, "cell sizes must be positive");
-  usage(p.housing_outer <= 0.47, "the housing must fit in the field of view (outer radius <= 0.47)");
+  for (double f : fractions)
+    usage(std::isfinite(f) && f > 0, "cell sizes must be positive");
+  usage(p.housing_outer <= 0.47,
+        "the housing must fit in the field of view (outer radius <= 0.47)");
   usage(p.contact_radius < p.pellet_radius && p.pellet_radius < p.housing_inner &&
             p.housing_inner < p.housing_outer,
         "cell radii must grow outwards: contact < pellet < housing inner < housing outer");
@@ -46,7 +52,7 @@ void validate(const CellParams& p) {
   const double pellet_thickness = p.pellet_bottom - p.pellet_top;
   usage(p.crack_depth > 0 && p.crack_depth < pellet_thickness,
         "the crack depth must be positive and less than the pellet thickness");
-  const double start_px = (p.contact_radius - p.crack_start) * p.n_cols;
+  const double start_px = (p.contact_radius - p.crack_start) * static_cast<double>(p.n_cols);
   usage(p.pellet_radius * p.n_cols - start_px >= 2,
         "the crack must start at least 2 pixels inside the pellet's rim");
 }
@@ -63,17 +69,17 @@ struct Geometry {
   double W, H, r_ho, r_hi, r_p, r_c, z_al, z_nak, z_top, z_bot, z_min, z_max;
   explicit Geometry(const CellParams& p)
       : W(static_cast<double>(p.n_cols)),
-        H(static_cast<double>(p.n_rows)),
+        H(p.cell_height > 0 ? p.cell_height : static_cast<double>(p.n_rows)),
         r_ho(p.housing_outer * W),
         r_hi(p.housing_inner * W),
         r_p(p.pellet_radius * W),
         r_c(p.contact_radius * W),
-        z_al(p.al_top * H),
-        z_nak(p.nak_top * H),
-        z_top(p.pellet_top * H),
-        z_bot(p.pellet_bottom * H),
-        z_min(-0.1 * H - 2),
-        z_max(1.1 * H + 2) {}
+        z_al(p.al_top * H - p.first_row),
+        z_nak(p.nak_top * H - p.first_row),
+        z_top(p.pellet_top * H - p.first_row),
+        z_bot(p.pellet_bottom * H - p.first_row),
+        z_min(-0.1 * H - 2 - p.first_row),
+        z_max(1.1 * H + 2 - p.first_row) {}
 };
 
 // The crack surface: a sphere centred outside the pellet, above its face, that meets the top
@@ -98,7 +104,9 @@ CrackSphere crack_sphere(const Geometry& g, const CellParams& p, double azimuth)
   return s;
 }
 
-double radial(const Vec3& v) { return std::sqrt(v.x * v.x + v.y * v.y); }
+double radial(const Vec3& v) {
+  return std::sqrt(v.x * v.x + v.y * v.y);
+}
 
 struct Placement {
   Vec3 centre;
@@ -125,6 +133,7 @@ Cell build_cell(const CellParams& p, const CellState& state) {
   Scene& scene = cell.scene;
   CellLayout& lay = cell.layout;
   lay.z_top = g.z_top;
+  lay.z_nak = g.z_nak;
   lay.contact_radius = g.r_c;
 
   Rng rng(mix_seed(p.seed, 0xCE11));
@@ -159,7 +168,7 @@ Cell build_cell(const CellParams& p, const CellState& state) {
   double covered = 0;
   for (int attempt = 0; covered < target && attempt < 20000; ++attempt) {
     const double a = rng.uniform(0.02, 0.05) * g.W;  // footprint radius at t0
-    const double h = a * rng.uniform(0.3, 0.8);       // centre height above the face at t0
+    const double h = a * rng.uniform(0.3, 0.8);      // centre height above the face at t0
     const double r = std::sqrt(a * a + h * h);
     const double rho = std::sqrt(rng.uniform()) * g.r_c;
     const double phi = rng.uniform(0, 2 * kPi);
@@ -192,11 +201,13 @@ Cell build_cell(const CellParams& p, const CellState& state) {
     ++b;
   }
   if (!bubbles.empty()) {
-    auto largest = std::max_element(bubbles.begin(), bubbles.end(),
-                                    [](const auto& a, const auto& b) { return a.radius < b.radius; });
+    auto largest =
+        std::max_element(bubbles.begin(), bubbles.end(),
+                         [](const auto& a, const auto& b) { return a.radius < b.radius; });
     largest->radius *= 1 + p.bubble_growth * prog;
   }
-  for (const auto& b : bubbles) lay.voids.push_back(b);
+  for (const auto& b : bubbles)
+    lay.voids.push_back(b);
   for (const auto& v : lay.voids) {
     scene.add({v.kind == "bubble" ? "bubble" : "interface void", sphere(v.centre, v.radius), m.air,
                kVoid});

@@ -32,9 +32,13 @@ struct CellParams {
   std::size_t n_cols = 256;  // detector width: sets the radial scale
   std::size_t n_rows = 256;  // detector height: sets the vertical scale
   std::uint64_t seed = 1;    // places voids, bubbles, filaments and the crack
+  // The detector may see a band of the cell only: the layers are laid out over cell_height
+  // rows (0: n_rows), and detector row 0 sees cell row first_row.
+  double cell_height = 0;
+  double first_row = 0;
   Materials materials;
 
-  // Radii as fractions of the detector width, heights as fractions of its height.
+  // Radii as fractions of the detector width, heights as fractions of the cell height.
   double housing_outer = 0.44, housing_inner = 0.40;
   double pellet_radius = 0.36;
   double contact_radius = 0.30;  // inner radius of the O-ring: the NaK contact disc
@@ -76,6 +80,7 @@ struct Pose {
 // What the cell's builder placed, for the ground truth (cell frame, pixels).
 struct CellLayout {
   double z_top = 0;           // pellet top face
+  double z_nak = 0;           // top of the NaK layer
   double contact_radius = 0;  // NaK contact disc on the top face
   bool crack_present = false;
   bool chip_separated = false;

@@ -26,19 +26,22 @@ void blur(std::vector<double>& img, std::size_t rows, std::size_t cols, double s
   const int radius = static_cast<int>(std::ceil(3 * sigma));
   std::vector<double> k(2 * radius + 1);
   double sum = 0;
-  for (int i = -radius; i <= radius; ++i) sum += k[i + radius] = std::exp(-0.5 * i * i / (sigma * sigma));
-  for (double& v : k) v /= sum;
+  for (int i = -radius; i <= radius; ++i)
+    sum += k[i + radius] = std::exp(-0.5 * i * i / (sigma * sigma));
+  for (double& v : k)
+    v /= sum;
   std::vector<double> line;
-  auto pass = [&](std::size_t n_lines, std::size_t len, std::size_t line_stride,
-                  std::size_t step) {
+  auto pass = [&](std::size_t n_lines, std::size_t len, std::size_t line_stride, std::size_t step) {
     line.resize(len);
     for (std::size_t l = 0; l < n_lines; ++l) {
       double* base = img.data() + l * line_stride;
-      for (std::size_t i = 0; i < len; ++i) line[i] = base[i * step];
+      for (std::size_t i = 0; i < len; ++i)
+        line[i] = base[i * step];
       for (std::size_t i = 0; i < len; ++i) {
         double acc = 0;
         for (int j = -radius; j <= radius; ++j) {
-          const long idx = std::clamp<long>(static_cast<long>(i) + j, 0, static_cast<long>(len) - 1);
+          const long idx =
+              std::clamp<long>(static_cast<long>(i) + j, 0, static_cast<long>(len) - 1);
           acc += k[j + radius] * line[idx];
         }
         base[i * step] = acc;
@@ -72,7 +75,8 @@ void validate(const DetectorParams& p) {
   usage(std::isfinite(p.flux) && p.flux >= 1 && p.flux + p.dark_level < 60000,
         "the flux must lie in [1, 60000 - dark level] counts so flats fit in uint16");
   usage(p.dark_level >= 0 && p.read_noise >= 0, "dark level and read noise must not be negative");
-  usage(p.drift_fraction >= 0 && p.drift_fraction < 0.5, "the intensity drift must lie in [0, 0.5)");
+  usage(p.drift_fraction >= 0 && p.drift_fraction < 0.5,
+        "the intensity drift must lie in [0, 0.5)");
   usage(p.blur_sigma_px >= 0 && p.blur_sigma_px <= 10, "the blur sigma must lie in [0, 10] pixels");
   usage(p.zingers_per_projection >= 0 && p.zingers_per_projection <= 100,
         "zingers per projection must lie in [0, 100]");
@@ -98,7 +102,8 @@ DetectorModel make_detector(const DetectorParams& params, std::size_t n_rows, st
   if (params.beam_profile) {
     for (std::size_t v = 0; v < n_rows; ++v) {
       const double dv = (v - 0.45 * H) / (0.9 * H);
-      const double vertical = std::exp(-0.5 * dv * dv) * (1 + 0.015 * std::cos(2 * kPi * v / (H / 2.3)));
+      const double vertical =
+          std::exp(-0.5 * dv * dv) * (1 + 0.015 * std::cos(2 * kPi * v / (H / 2.3)));
       for (std::size_t u = 0; u < n_cols; ++u) {
         const double ripple = 1 + 0.02 * std::sin(2 * kPi * u / (W / 3.7) + 0.6);
         det.beam[v * n_cols + u] = static_cast<float>(vertical * ripple / 1.04);
@@ -108,7 +113,7 @@ DetectorModel make_detector(const DetectorParams& params, std::size_t n_rows, st
   if (params.pixel_gain) {
     Rng r(mix_seed(params.defect_seed, kGainStream));
     for (std::size_t i = 0; i < n; ++i) {
-      det.gain[i] = static_cast<float>(std::clamp(1 + 0.02 * r.normal(), 0.9, 1.1));
+      det.gain[i] = static_cast<float>(std::clamp(1 + 0.01 * r.normal(), 0.95, 1.05));
       det.dark[i] = static_cast<float>(params.dark_level + 1.5 * r.normal());
     }
   }
@@ -118,20 +123,25 @@ DetectorModel make_detector(const DetectorParams& params, std::size_t n_rows, st
       const char* kind;
       int count;
     };
-    const Want wants[] = {{"full", 3},         {"partial", 2}, {"fluctuating", 1},
-                          {"dead", 1},         {"unresponsive", 1}, {"large", 1}};
+    const Want wants[] = {{"full", 3}, {"partial", 2},      {"fluctuating", 1},
+                          {"dead", 1}, {"unresponsive", 1}, {"large", 1}};
     std::vector<std::pair<std::size_t, std::size_t>> taken;
     for (const Want& w : wants) {
       for (int c = 0; c < w.count; ++c) {
         for (int attempt = 0; attempt < 200; ++attempt) {
           StripeDefect s;
           s.kind = w.kind;
-          const std::size_t width = s.kind == "large" ? 6 + r.below(7) : 1 + r.below(2);
+          // Large stripes span several columns; dead and unresponsive pixels are single columns.
+          const bool single = s.kind == "dead" || s.kind == "unresponsive";
+          const std::size_t width = s.kind == "large" ? 6 + r.below(7)
+                                    : single          ? 1
+                                                      : 1 + r.below(2);
           if (n_cols < width + 8) break;
           s.col0 = 4 + r.below(n_cols - width - 8);
           s.col1 = s.col0 + width;
           bool clash = false;
-          for (const auto& [a, b] : taken) clash = clash || (s.col0 < b + 3 && a < s.col1 + 3);
+          for (const auto& [a, b] : taken)
+            clash = clash || (s.col0 < b + 3 && a < s.col1 + 3);
           if (clash) continue;
           const std::size_t len = std::max<std::size_t>(
               1, static_cast<std::size_t>(std::lround(r.uniform(0.3, 1.0) * H)));
@@ -168,13 +178,13 @@ double beam_intensity(const DetectorModel& det, std::size_t frame) {
 }
 
 void expose(const DetectorModel& det, FrameKind kind, std::size_t frame, std::size_t step,
-            const float* transmission, const float* delta, std::uint16_t* out,
-            ExposureStats& stats) {
+            const float* transmission, const float* delta, float* out, ExposureStats& stats) {
   const DetectorParams& p = det.params;
   const std::size_t rows = det.n_rows, cols = det.n_cols, n = rows * cols;
   std::vector<double> e(n, 0.0);
   if (kind != FrameKind::Dark) {
-    const double scale = p.flux * (kind == FrameKind::Projection ? beam_intensity(det, frame) : 1.0);
+    const double scale =
+        p.flux * (kind == FrameKind::Projection ? beam_intensity(det, frame) : 1.0);
     const double z_px = p.phase_distance_mm * 1000.0 / p.pixel_size_um;
     for (std::size_t v = 0; v < rows; ++v) {
       for (std::size_t u = 0; u < cols; ++u) {
@@ -237,9 +247,13 @@ void expose(const DetectorModel& det, FrameKind kind, std::size_t frame, std::si
     }
   }
   for (std::size_t i = 0; i < n; ++i) {
+    if (p.float_counts) {
+      out[i] = static_cast<float>(value[i]);
+      continue;
+    }
     const double r = std::round(value[i]);
     if (r >= 65535) ++stats.saturated;
-    out[i] = static_cast<std::uint16_t>(std::clamp(r, 0.0, 65535.0));
+    out[i] = static_cast<float>(std::clamp(r, 0.0, 65535.0));
   }
 }
 

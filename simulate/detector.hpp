@@ -20,12 +20,12 @@ struct DetectorParams {
   double flux = 10000;  // mean counts per pixel in a flat at the beam's peak
   bool noise = true;    // Poisson photon noise and read noise
   std::uint64_t noise_seed = 1;
-  bool beam_profile = true;    // smooth non-uniform beam
-  bool intensity_drift = true;  // slow drift of the beam during the scan
+  bool beam_profile = true;      // smooth non-uniform beam
+  bool intensity_drift = true;   // slow drift of the beam during the scan
   double drift_fraction = 0.01;  // intensity lost from the first to the last projection
   double dark_level = 100;
-  double read_noise = 2.0;  // counts, standard deviation
-  bool pixel_gain = true;   // fixed gain pattern (flat-fielding removes it)
+  double read_noise = 2.0;     // counts, standard deviation
+  bool pixel_gain = true;      // fixed gain pattern (flat-fielding removes it)
   double blur_sigma_px = 0.7;  // Gaussian detector blur, 0 = none
   bool zingers = true;
   double zingers_per_projection = 0.2;
@@ -36,15 +36,18 @@ struct DetectorParams {
   double pixel_size_um = 1.3;
   std::size_t n_flats = 20;
   std::size_t n_darks = 20;
+  // Counts as float32, unrounded and unclipped, instead of uint16: for checks of the exact
+  // transmissions below the quantisation of integer counts.
+  bool float_counts = false;
 };
 
 // A detector defect that leaves a stripe in the sinograms.
 struct StripeDefect {
-  std::string kind;  // full, partial, fluctuating, dead, unresponsive, large
-  std::size_t col0 = 0, col1 = 0;  // columns [col0, col1)
-  std::size_t row0 = 0, row1 = 0;  // rows [row0, row1)
+  std::string kind;                    // full, partial, fluctuating, dead, unresponsive, large
+  std::size_t col0 = 0, col1 = 0;      // columns [col0, col1)
+  std::size_t row0 = 0, row1 = 0;      // rows [row0, row1)
   std::size_t frame0 = 0, frame1 = 0;  // projections [frame0, frame1) it affects
-  double amplitude = 0;  // relative gain error (fluctuating: its standard deviation)
+  double amplitude = 0;                // relative gain error (fluctuating: its standard deviation)
 };
 
 struct Zinger {
@@ -56,9 +59,9 @@ struct Zinger {
 struct DetectorModel {
   DetectorParams params;
   std::size_t n_rows = 0, n_cols = 0, n_angles = 0;
-  std::vector<float> beam;   // profile, peak 1 (rows x cols)
-  std::vector<float> gain;   // pixel gain (rows x cols)
-  std::vector<float> dark;   // dark level with its fixed pattern (rows x cols)
+  std::vector<float> beam;  // profile, peak 1 (rows x cols)
+  std::vector<float> gain;  // pixel gain (rows x cols)
+  std::vector<float> dark;  // dark level with its fixed pattern (rows x cols)
   std::vector<StripeDefect> stripes;
 };
 
@@ -69,6 +72,7 @@ void validate(const DetectorParams& params);
 
 enum class FrameKind { Projection, Flat, Dark };
 
+// Frames come out as counts in float: whole numbers within [0, 65535] unless float_counts.
 struct ExposureStats {
   std::size_t saturated = 0;  // samples clipped at 65535
   std::vector<Zinger> zingers;
@@ -79,8 +83,7 @@ struct ExposureStats {
 // projection (or flat, or dark) index, `step` the time step: together with the seeds they fix
 // every random draw.
 void expose(const DetectorModel& det, FrameKind kind, std::size_t frame, std::size_t step,
-            const float* transmission, const float* delta, std::uint16_t* out,
-            ExposureStats& stats);
+            const float* transmission, const float* delta, float* out, ExposureStats& stats);
 
 // The beam's relative intensity at projection `frame` (the slow drift).
 double beam_intensity(const DetectorModel& det, std::size_t frame);

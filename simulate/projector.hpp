@@ -14,9 +14,9 @@ namespace xct::sim {
 
 struct ProjectionGeometry {
   std::size_t n_rows = 0, n_cols = 0;
-  double centre = 0;          // detector column of the rotation axis (0 = centre of column 0)
+  double centre = 0;  // detector column of the rotation axis (0 = centre of column 0)
   double pixel_size_um = 1.3;
-  int supersample = 1;        // sub-rays per pixel along each detector axis
+  int supersample = 1;  // sub-rays per pixel along each detector axis
 };
 
 // The ray through detector position (u, v) (fractional column and row) at angle theta.

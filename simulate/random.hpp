@@ -35,7 +35,8 @@ class Rng {
  public:
   explicit Rng(std::uint64_t seed) {
     std::uint64_t s = seed;
-    for (auto& v : state_) v = splitmix64(s);
+    for (auto& v : state_)
+      v = splitmix64(s);
   }
   std::uint64_t next() {
     const std::uint64_t result = rotl(state_[1] * 5, 7) * 9;

@@ -9,15 +9,24 @@ namespace xct::sim {
 
 const char* label_name(std::uint8_t label) {
   switch (label) {
-    case kOutside: return "outside";
-    case kVoid: return "void";
-    case kNaK: return "NaK";
-    case kNasicon: return "NASICON";
-    case kCrack: return "crack";
-    case kAluminium: return "Al";
-    case kHousing: return "housing";
-    case kSodium: return "Na";
-    case kChip: return "chip";
+    case kOutside:
+      return "outside";
+    case kVoid:
+      return "void";
+    case kNaK:
+      return "NaK";
+    case kNasicon:
+      return "NASICON";
+    case kCrack:
+      return "crack";
+    case kAluminium:
+      return "Al";
+    case kHousing:
+      return "housing";
+    case kSodium:
+      return "Na";
+    case kChip:
+      return "chip";
   }
   return "unknown";
 }
@@ -62,7 +71,8 @@ void Scene::paint(const Ray& ray, double t_min, double t_max, std::vector<Segmen
   thread_local std::vector<int> active;
   events.clear();
   out.clear();
-  const int n = candidates ? static_cast<int>(candidates->size()) : static_cast<int>(objects_.size());
+  const int n =
+      candidates ? static_cast<int>(candidates->size()) : static_cast<int>(objects_.size());
   Spans spans;
   for (int k = 0; k < n; ++k) {
     const int i = candidates ? (*candidates)[k] : k;
@@ -92,7 +102,8 @@ void Scene::paint(const Ray& ray, double t_min, double t_max, std::vector<Segmen
   double t = t_min;
   auto top = [&]() {
     int best = -1;
-    for (int a : active) best = std::max(best, a);
+    for (int a : active)
+      best = std::max(best, a);
     return best;
   };
   auto emit = [&](double t_end) {

@@ -20,7 +20,7 @@ enum Label : std::uint8_t {
   kVoid = 1,     // gas inside the cell: voids, bubbles, empty gaps
   kNaK = 2,
   kNasicon = 3,
-  kCrack = 4,    // the crack in the pellet, whatever fills it
+  kCrack = 4,  // the crack in the pellet, whatever fills it
   kAluminium = 5,
   kHousing = 6,  // PEEK wall and rubber O-ring
   kSodium = 7,   // Na metal filaments

@@ -18,14 +18,15 @@ void Spans::push(double t0, double t1) {
     v_[n_ - 1].t1 = std::max(v_[n_ - 1].t1, t1);
     return;
   }
-  XCT_CHECK(n_ < kCapacity, ErrorKind::Internal, "a ray crosses one shape in more than ",
-            kCapacity, " pieces");
+  XCT_CHECK(n_ < kCapacity, ErrorKind::Internal, "a ray crosses one shape in more than ", kCapacity,
+            " pieces");
   v_[n_++] = {t0, t1};
 }
 
 double Spans::total_length() const {
   double sum = 0;
-  for (int i = 0; i < n_; ++i) sum += v_[i].t1 - v_[i].t0;
+  for (int i = 0; i < n_; ++i)
+    sum += v_[i].t1 - v_[i].t0;
   return sum;
 }
 
@@ -51,7 +52,8 @@ Spans Spans::subtract(const Spans& a, const Spans& b) {
   for (int i = 0; i < a.n_; ++i) {
     double start = a.v_[i].t0;
     const double end = a.v_[i].t1;
-    while (j < b.n_ && b.v_[j].t1 <= start) ++j;
+    while (j < b.n_ && b.v_[j].t1 <= start)
+      ++j;
     int k = j;
     while (k < b.n_ && b.v_[k].t0 < end) {
       out.push(start, b.v_[k].t0);
@@ -117,7 +119,9 @@ bool solve_quadratic(double a, double b, double c, double& t0, double& t1) {
 class Ellipsoid final : public Shape {
  public:
   Ellipsoid(const Vec3& centre, const Vec3& semi, const Mat3& axes)
-      : centre_(centre), inv_semi_{1 / semi.x, 1 / semi.y, 1 / semi.z}, to_local_(axes.transposed()) {
+      : centre_(centre),
+        inv_semi_{1 / semi.x, 1 / semi.y, 1 / semi.z},
+        to_local_(axes.transposed()) {
     for (int i = 0; i < 3; ++i) {
       double e = 0;
       for (int j = 0; j < 3; ++j) {
@@ -145,7 +149,9 @@ class Ellipsoid final : public Shape {
   }
 
  private:
-  Vec3 scale(const Vec3& v) const { return {v.x * inv_semi_.x, v.y * inv_semi_.y, v.z * inv_semi_.z}; }
+  Vec3 scale(const Vec3& v) const {
+    return {v.x * inv_semi_.x, v.y * inv_semi_.y, v.z * inv_semi_.z};
+  }
   Vec3 centre_, inv_semi_;
   Mat3 to_local_;
   double half_extent_[3] = {0, 0, 0};
@@ -237,7 +243,8 @@ class Intersection final : public Shape {
   explicit Intersection(std::vector<ShapePtr> parts) : parts_(std::move(parts)) {
     XCT_CHECK(!parts_.empty(), ErrorKind::Internal, "empty intersection");
     box_ = kEverywhere;
-    for (const auto& p : parts_) box_ = Box::intersection(box_, p->bounds());
+    for (const auto& p : parts_)
+      box_ = Box::intersection(box_, p->bounds());
   }
   void spans(const Ray& ray, Spans& out) const override {
     parts_[0]->spans(ray, out);
@@ -280,7 +287,8 @@ class Difference final : public Shape {
 class Union final : public Shape {
  public:
   explicit Union(std::vector<ShapePtr> parts) : parts_(std::move(parts)) {
-    for (const auto& p : parts_) box_ = Box::hull(box_, p->bounds());
+    for (const auto& p : parts_)
+      box_ = Box::hull(box_, p->bounds());
   }
   void spans(const Ray& ray, Spans& out) const override {
     out.clear();
@@ -355,7 +363,9 @@ ShapePtr intersect(std::vector<ShapePtr> parts) {
 ShapePtr subtract(ShapePtr a, ShapePtr b) {
   return std::make_shared<Difference>(std::move(a), std::move(b));
 }
-ShapePtr unite(std::vector<ShapePtr> parts) { return std::make_shared<Union>(std::move(parts)); }
+ShapePtr unite(std::vector<ShapePtr> parts) {
+  return std::make_shared<Union>(std::move(parts));
+}
 ShapePtr moved(ShapePtr shape, const Mat3& rotation, const Vec3& pivot, const Vec3& shift) {
   return std::make_shared<Moved>(std::move(shape), rotation, pivot, shift);
 }

@@ -36,16 +36,15 @@ std::string step_name(const char* stem, std::size_t step, const char* ext) {
 class ScanSink {
  public:
   virtual ~ScanSink() = default;
-  virtual void write(FrameRole role, std::size_t first, std::size_t count,
-                     const std::uint16_t* data) = 0;
+  // `data`: uint16 or float32 samples, as the scan's type says.
+  virtual void write(FrameRole role, std::size_t first, std::size_t count, const void* data) = 0;
   virtual void commit() = 0;
 };
 
 class Hdf5Sink final : public ScanSink {
  public:
   Hdf5Sink(const fs::path& file, const DxScan& layout) : w_(file, layout) {}
-  void write(FrameRole role, std::size_t first, std::size_t count,
-             const std::uint16_t* data) override {
+  void write(FrameRole role, std::size_t first, std::size_t count, const void* data) override {
     w_.write_frames(role, first, count, data);
   }
   void commit() override { w_.commit(); }
@@ -58,8 +57,9 @@ class Hdf5Sink final : public ScanSink {
 // built under a temporary name and renamed into place when complete.
 class TiffSink final : public ScanSink {
  public:
-  TiffSink(fs::path folder, std::size_t rows, std::size_t cols, const std::vector<double>& deg)
-      : final_(std::move(folder)), rows_(rows), cols_(cols) {
+  TiffSink(fs::path folder, DType dtype, std::size_t rows, std::size_t cols,
+           const std::vector<double>& deg)
+      : final_(std::move(folder)), dtype_(dtype), rows_(rows), cols_(cols) {
     std::string name = final_.filename().string();
     name.insert(0, 1, '.');
     name.append(".tmp");
@@ -70,7 +70,8 @@ class TiffSink final : public ScanSink {
     XCT_CHECK(!ec, ErrorKind::OutputIO, "cannot create ", temp_.string(), ": ", ec.message());
     std::ostringstream text;
     text.precision(17);
-    for (double d : deg) text << d << "\n";
+    for (double d : deg)
+      text << d << "\n";
     write_file_atomic(temp_ / "angles.txt", text.str());
   }
   ~TiffSink() override {
@@ -79,33 +80,37 @@ class TiffSink final : public ScanSink {
       fs::remove_all(temp_, ec);
     }
   }
-  void write(FrameRole role, std::size_t first, std::size_t count,
-             const std::uint16_t* data) override {
+  void write(FrameRole role, std::size_t first, std::size_t count, const void* data) override {
     const char* stem = role == FrameRole::Projection ? "proj/proj_"
                        : role == FrameRole::Flat     ? "flat_"
                                                      : "dark_";
     for (std::size_t i = 0; i < count; ++i) {
       char name[64];
       std::snprintf(name, sizeof name, "%s%05zu.tif", stem, first + i);
-      write_tiff_pages(temp_ / name, DType::UInt16, data + i * rows_ * cols_, 1, rows_, cols_);
+      const std::size_t bytes = rows_ * cols_ * dtype_size(dtype_);
+      write_tiff_pages(temp_ / name, dtype_, static_cast<const char*>(data) + i * bytes, 1, rows_,
+                       cols_);
     }
   }
   void commit() override {
     std::error_code ec;
     fs::remove_all(final_, ec);
     fs::rename(temp_, final_, ec);
-    XCT_CHECK(!ec, ErrorKind::OutputIO, "cannot rename ", temp_.string(), " to ",
-              final_.string(), ": ", ec.message());
+    XCT_CHECK(!ec, ErrorKind::OutputIO, "cannot rename ", temp_.string(), " to ", final_.string(),
+              ": ", ec.message());
     committed_ = true;
   }
 
  private:
   fs::path final_, temp_;
+  DType dtype_;
   std::size_t rows_, cols_;
   bool committed_ = false;
 };
 
-json vec_json(const Vec3& v) { return json::array({v.x, v.y, v.z}); }
+json vec_json(const Vec3& v) {
+  return json::array({v.x, v.y, v.z});
+}
 
 void write_truth_volumes(const fs::path& file, const Cell& cell, const Pose& pose,
                          const SimulationParams& p, Progress& progress) {
@@ -113,34 +118,38 @@ void write_truth_volumes(const fs::path& file, const Cell& cell, const Pose& pos
   AtomicFile out(file);
   h5::File f = h5::create_file(out.temp_path());
   {
-    h5::Dataset labels = h5::create_dataset(f.id(), "/labels", H5T_STD_U8LE, {nz, n, n},
-                                            {1, n, n}, p.deflate_level);
-    h5::Dataset mu = h5::create_dataset(f.id(), "/attenuation", H5T_IEEE_F32LE, {nz, n, n},
-                                        {1, n, n}, p.deflate_level);
+    h5::Dataset labels =
+        h5::create_dataset(f.id(), "/labels", H5T_STD_U8LE, {nz, n, n}, {1, n, n}, p.deflate_level);
+    const bool with_mu = p.truth_attenuation;
+    h5::Dataset mu;
+    if (with_mu) {
+      mu = h5::create_dataset(f.id(), "/attenuation", H5T_IEEE_F32LE, {nz, n, n}, {1, n, n},
+                              p.deflate_level);
+      h5::write_attribute(mu.id(), "axes", "z:y:x");
+      h5::write_attribute(mu.id(), "units", "1/cm");
+      h5::write_attribute(mu.id(), "voxel_size_um", p.detector.pixel_size_um);
+      h5::write_attribute(mu.id(), "command", p.command);
+    }
     std::string names;
     for (int l = 0; l <= kChip; ++l) {
       names += (l ? ", " : "") + std::to_string(l) + " " + label_name(static_cast<std::uint8_t>(l));
     }
     h5::write_attribute(labels.id(), "axes", "z:y:x");
     h5::write_attribute(labels.id(), "labels", names);
-    h5::write_attribute(mu.id(), "axes", "z:y:x");
-    h5::write_attribute(mu.id(), "units", "1/cm");
-    for (const h5::Dataset* d : {&labels, &mu}) {
-      h5::write_attribute(d->id(), "voxel_size_um", p.detector.pixel_size_um);
-      h5::write_attribute(d->id(), "command", p.command);
-    }
+    h5::write_attribute(labels.id(), "voxel_size_um", p.detector.pixel_size_um);
+    h5::write_attribute(labels.id(), "command", p.command);
     const std::size_t slab = 8;
     std::vector<std::uint8_t> lab(slab * n * n);
-    std::vector<float> att(slab * n * n);
+    std::vector<float> att(with_mu ? slab * n * n : 0);
     for (std::size_t z0 = 0; z0 < nz; z0 += slab) {
       const std::size_t count = std::min(slab, nz - z0);
 #pragma omp parallel for schedule(dynamic, 1)
       for (long k = 0; k < static_cast<long>(count); ++k) {
         truth_slice(cell.scene, pose, n, z0 + k, p.truth_supersample, lab.data() + k * n * n,
-                    att.data() + k * n * n);
+                    with_mu ? att.data() + k * n * n : nullptr);
       }
       h5::write_block(labels, {z0, 0, 0}, {count, n, n}, H5T_NATIVE_UINT8, lab.data());
-      h5::write_block(mu, {z0, 0, 0}, {count, n, n}, H5T_NATIVE_FLOAT, att.data());
+      if (with_mu) h5::write_block(mu, {z0, 0, 0}, {count, n, n}, H5T_NATIVE_FLOAT, att.data());
       progress.advance(count);
     }
   }
@@ -170,7 +179,9 @@ void validate(const SimulationParams& p) {
   const double W = static_cast<double>(p.cell.n_cols);
   const double reach = p.cell.housing_outer * W + std::sqrt(2.0) * p.drift_px +
                        std::sin(p.drift_deg * kPi / 180) * W + std::abs(p.axis_offset_px);
-  usage(reach < 0.5 * W - 1, "the cell drifts out of the field of view: lower the drift");
+  usage(p.time_steps == 1 || reach < 0.5 * W - 1,
+        "the cell would drift out of the field of view: lower --drift or --drift-deg, or use "
+        "more --cols");
   usage(p.band_um > 0 && std::isfinite(p.band_um), "the interface band must be positive");
   usage(p.deflate_level >= 0 && p.deflate_level <= 9, "compression must lie in [0, 9]");
 }
@@ -213,7 +224,8 @@ SimulationOutputs simulate(const SimulationParams& p, const fs::path& out_dir, L
   const std::size_t H = p.cell.n_rows, W = p.cell.n_cols, T = p.time_steps;
   SimulationOutputs outputs;
   for (std::size_t t = 0; t < T; ++t) {
-    outputs.scans.push_back(out_dir / step_name("scan", t, p.format == ScanFormat::Hdf5 ? ".h5" : ""));
+    outputs.scans.push_back(out_dir /
+                            step_name("scan", t, p.format == ScanFormat::Hdf5 ? ".h5" : ""));
     if (p.truth) outputs.truths.push_back(out_dir / step_name("truth", t, ".h5"));
   }
   outputs.truth_json = out_dir / "truth.json";
@@ -232,7 +244,8 @@ SimulationOutputs simulate(const SimulationParams& p, const fs::path& out_dir, L
   const DetectorModel det = make_detector(p.detector, H, W, p.n_angles);
   const std::vector<double> angles = scan_angles(p.n_angles);
   std::vector<double> theta_deg(angles.size());
-  for (std::size_t i = 0; i < angles.size(); ++i) theta_deg[i] = angles[i] * 180 / kPi;
+  for (std::size_t i = 0; i < angles.size(); ++i)
+    theta_deg[i] = angles[i] * 180 / kPi;
   ProjectionGeometry geom{H, W, true_centre(p), p.detector.pixel_size_um, p.supersample};
   const double px_um = p.detector.pixel_size_um;
   const double band_px = p.band_um / px_um;
@@ -249,11 +262,13 @@ SimulationOutputs simulate(const SimulationParams& p, const fs::path& out_dir, L
   doc["command"] = p.command;
   doc["conventions"] = {
       {"centre_of_rotation", "detector column of the rotation axis, 0 = centre of column 0"},
-      {"volume_grid", "z = detector row; y, x: n_cols x n_cols centred on the rotation axis, "
-                      "voxel (y, x) at (x - (n_cols-1)/2, y - (n_cols-1)/2) pixels"},
+      {"volume_grid",
+       "z = detector row; y, x: n_cols x n_cols centred on the rotation axis, "
+       "voxel (y, x) at (x - (n_cols-1)/2, y - (n_cols-1)/2) pixels"},
       {"projection", "column u = x cos(theta) - y sin(theta) + centre"},
       {"lengths", "pixels unless the key ends in _um"},
       {"volumes", "voxels (pixel^3) unless the key ends in _um3"}};
+  const auto& d = p.detector;
   doc["scan"] = {{"n_angles", p.n_angles},
                  {"angles", "0 to 180 degrees, both end points"},
                  {"n_rows", H},
@@ -263,9 +278,11 @@ SimulationOutputs simulate(const SimulationParams& p, const fs::path& out_dir, L
                  {"centre_of_rotation", geom.centre},
                  {"axis_offset_px", p.axis_offset_px},
                  {"supersample", p.supersample},
+                 {"dtype", d.float_counts ? "float32" : "uint16"},
                  {"format", p.format == ScanFormat::Hdf5 ? "data-exchange" : "tiff"}};
   json labels = json::object();
-  for (int l = 0; l <= kChip; ++l) labels[std::to_string(l)] = label_name(static_cast<std::uint8_t>(l));
+  for (int l = 0; l <= kChip; ++l)
+    labels[std::to_string(l)] = label_name(static_cast<std::uint8_t>(l));
   doc["labels"] = labels;
   const Materials& mats = p.cell.materials;
   json materials = json::array();
@@ -275,19 +292,22 @@ SimulationOutputs simulate(const SimulationParams& p, const fs::path& out_dir, L
   }
   doc["materials"] = materials;
   const auto& c = p.cell;
+  const double CH = c.cell_height > 0 ? c.cell_height : static_cast<double>(H);
+  const double R0 = c.first_row;
   doc["cell"] = {{"seed", c.seed},
+                 {"cell_height_rows", CH},
+                 {"first_row", R0},
                  {"housing_radii_px", {c.housing_inner * W, c.housing_outer * W}},
                  {"pellet_radius_px", c.pellet_radius * W},
                  {"contact_radius_px", c.contact_radius * W},
-                 {"al_rows", {c.al_top * H, c.nak_top * H}},
-                 {"nak_rows", {c.nak_top * H, c.pellet_top * H}},
-                 {"pellet_rows", {c.pellet_top * H, c.pellet_bottom * H}},
+                 {"al_rows", {c.al_top * CH - R0, c.nak_top * CH - R0}},
+                 {"nak_rows", {c.nak_top * CH - R0, c.pellet_top * CH - R0}},
+                 {"pellet_rows", {c.pellet_top * CH - R0, c.pellet_bottom * CH - R0}},
                  {"interface_void_fraction", c.interface_void_fraction},
                  {"bubbles", c.bubbles},
                  {"filaments", c.filaments},
                  {"crack_opening_px", c.crack_opening_px},
                  {"chip_shift_px", c.chip_shift_px}};
-  const auto& d = p.detector;
   json stripes = json::array();
   for (const auto& s : det.stripes) {
     stripes.push_back({{"kind", s.kind},
@@ -312,14 +332,15 @@ SimulationOutputs simulate(const SimulationParams& p, const fs::path& out_dir, L
                      {"zinger_seed", d.zinger_seed},
                      {"defect_seed", d.defect_seed},
                      {"stripes", stripes}};
-  doc["drift"] = {{"max_shift_px", p.drift_px}, {"max_rotation_deg", p.drift_deg},
-                  {"seed", p.drift_seed}};
+  doc["drift"] = {
+      {"max_shift_px", p.drift_px}, {"max_rotation_deg", p.drift_deg}, {"seed", p.drift_seed}};
   doc["time_steps"] = json::array();
 
+  const DType dtype = d.float_counts ? DType::Float32 : DType::UInt16;
   DxScan layout;
-  layout.projections = {DType::UInt16, nullptr, p.n_angles, H, W};
-  layout.flats = {DType::UInt16, nullptr, d.n_flats, H, W};
-  layout.darks = {DType::UInt16, nullptr, d.n_darks, H, W};
+  layout.projections = {dtype, nullptr, p.n_angles, H, W};
+  layout.flats = {dtype, nullptr, d.n_flats, H, W};
+  layout.darks = {dtype, nullptr, d.n_darks, H, W};
   layout.theta_deg = theta_deg;
   layout.pixel_size_um = px_um;
   layout.energy_kev = p.energy_kev;
@@ -327,7 +348,16 @@ SimulationOutputs simulate(const SimulationParams& p, const fs::path& out_dir, L
   layout.deflate_level = p.deflate_level;
 
   const std::size_t chunk = 16;
-  std::vector<std::uint16_t> frames(chunk * H * W);
+  std::vector<float> frames(chunk * H * W);
+  std::vector<std::uint16_t> counts(d.float_counts ? 0 : chunk * H * W);
+  // The frames of a chunk in the scan's type.
+  auto samples = [&](std::size_t count) -> const void* {
+    if (d.float_counts) return frames.data();
+    for (std::size_t i = 0; i < count * H * W; ++i) {
+      counts[i] = static_cast<std::uint16_t>(frames[i]);
+    }
+    return counts.data();
+  };
   for (std::size_t t = 0; t < T; ++t) {
     const double prog = step_progress(p, t);
     const Cell cell = build_cell(p.cell, {prog});
@@ -337,7 +367,7 @@ SimulationOutputs simulate(const SimulationParams& p, const fs::path& out_dir, L
     if (p.format == ScanFormat::Hdf5) {
       sink = std::make_unique<Hdf5Sink>(outputs.scans[t], layout);
     } else {
-      sink = std::make_unique<TiffSink>(outputs.scans[t], H, W, theta_deg);
+      sink = std::make_unique<TiffSink>(outputs.scans[t], dtype, H, W, theta_deg);
     }
     ExposureStats stats;
     // Flats before the projections, then darks.
@@ -351,7 +381,7 @@ SimulationOutputs simulate(const SimulationParams& p, const fs::path& out_dir, L
           expose(det, kind, f0 + k, t, nullptr, nullptr, frames.data() + k * H * W, local);
         }
         sink->write(kind == FrameKind::Flat ? FrameRole::Flat : FrameRole::Dark, f0, count,
-                    frames.data());
+                    samples(count));
         progress.advance(count);
       }
     }
@@ -370,7 +400,7 @@ SimulationOutputs simulate(const SimulationParams& p, const fs::path& out_dir, L
         stats.saturated += l.saturated;
         stats.zingers.insert(stats.zingers.end(), l.zingers.begin(), l.zingers.end());
       }
-      sink->write(FrameRole::Projection, a0, count, frames.data());
+      sink->write(FrameRole::Projection, a0, count, samples(count));
       progress.advance(count);
     }
     sink->commit();
@@ -384,49 +414,49 @@ SimulationOutputs simulate(const SimulationParams& p, const fs::path& out_dir, L
     const double v3 = px_um * px_um * px_um;
     const CellLayout& lay = cell.layout;
     json zingers = json::array();
-    for (const auto& z : stats.zingers) zingers.push_back({z.frame, z.row, z.col});
+    for (const auto& z : stats.zingers)
+      zingers.push_back({z.frame, z.row, z.col});
     json voids = json::array();
     for (const auto& v : lay.voids) {
       voids.push_back({{"kind", v.kind}, {"centre", vec_json(v.centre)}, {"radius", v.radius}});
     }
-    json step = {
-        {"index", t},
-        {"progress", prog},
-        {"scan", outputs.scans[t].filename().string()},
-        {"truth", p.truth ? outputs.truths[t].filename().string() : ""},
-        {"pose",
-         {{"shift_px", vec_json(pose.shift)},
-          {"rotation_axis", vec_json(pose.axis)},
-          {"rotation_deg", pose.angle_rad * 180 / kPi},
-          {"pivot_px", vec_json(pose.pivot)}}},
-        {"crack",
-         {{"present", lay.crack_present},
-          {"fill", lay.crack_fill},
-          {"opening_px", lay.crack_opening_px},
-          {"volume", m.crack_volume},
-          {"volume_um3", m.crack_volume * v3},
-          {"depth_px", m.crack_depth},
-          {"depth_um", m.crack_depth * px_um},
-          {"azimuth_deg", lay.crack_azimuth_rad * 180 / kPi},
-          {"sphere_centre", vec_json(lay.crack_centre)},
-          {"sphere_radius", lay.crack_radius}}},
-        {"chip",
-         {{"separated", lay.chip_separated},
-          {"volume", m.chip_volume},
-          {"volume_um3", m.chip_volume * v3},
-          {"shift_px", vec_json(lay.chip_shift)}}},
-        {"contact_area_fraction", m.contact_area_fraction},
-        {"interface_band_px", band_px},
-        {"interface_void_volume", m.interface_void_volume},
-        {"interface_void_volume_um3", m.interface_void_volume * v3},
-        {"void_volume_in_nak", m.void_volume_in_nak},
-        {"void_volume_in_nak_um3", m.void_volume_in_nak * v3},
-        {"sodium_volume", m.sodium_volume},
-        {"pellet_top_row", lay.z_top},
-        {"voids", voids},
-        {"filament_segments", lay.filament_segments},
-        {"zingers", zingers},
-        {"saturated_samples", stats.saturated}};
+    json step = {{"index", t},
+                 {"progress", prog},
+                 {"scan", outputs.scans[t].filename().string()},
+                 {"truth", p.truth ? outputs.truths[t].filename().string() : ""},
+                 {"pose",
+                  {{"shift_px", vec_json(pose.shift)},
+                   {"rotation_axis", vec_json(pose.axis)},
+                   {"rotation_deg", pose.angle_rad * 180 / kPi},
+                   {"pivot_px", vec_json(pose.pivot)}}},
+                 {"crack",
+                  {{"present", lay.crack_present},
+                   {"fill", lay.crack_fill},
+                   {"opening_px", lay.crack_opening_px},
+                   {"volume", m.crack_volume},
+                   {"volume_um3", m.crack_volume * v3},
+                   {"depth_px", m.crack_depth},
+                   {"depth_um", m.crack_depth * px_um},
+                   {"azimuth_deg", lay.crack_azimuth_rad * 180 / kPi},
+                   {"sphere_centre", vec_json(lay.crack_centre)},
+                   {"sphere_radius", lay.crack_radius}}},
+                 {"chip",
+                  {{"separated", lay.chip_separated},
+                   {"volume", m.chip_volume},
+                   {"volume_um3", m.chip_volume * v3},
+                   {"shift_px", vec_json(lay.chip_shift)}}},
+                 {"contact_area_fraction", m.contact_area_fraction},
+                 {"interface_band_px", band_px},
+                 {"interface_void_volume", m.interface_void_volume},
+                 {"interface_void_volume_um3", m.interface_void_volume * v3},
+                 {"void_volume_in_nak", m.void_volume_in_nak},
+                 {"void_volume_in_nak_um3", m.void_volume_in_nak * v3},
+                 {"sodium_volume", m.sodium_volume},
+                 {"pellet_top_row", lay.z_top},
+                 {"voids", voids},
+                 {"filament_segments", lay.filament_segments},
+                 {"zingers", zingers},
+                 {"saturated_samples", stats.saturated}};
     doc["time_steps"].push_back(step);
     log.info("time step ", t, ": progress ", prog, ", crack ", m.crack_volume, " voxels, chip ",
              m.chip_volume, " voxels, contact ", m.contact_area_fraction);

@@ -2,6 +2,7 @@
 // truth. Per time step t (two digits, from 00):
 //   scan_tNN.h5        the raw scan, Data Exchange (or scan_tNN/ as TIFF files + angles.txt)
 //   truth_tNN.h5       /labels (uint8) and /attenuation (float32, 1/cm) on the recon grid
+//                      (attenuation optional)
 // and truth.json: the true centre, the defects injected, per step the pose and the metrics.
 #pragma once
 
@@ -28,18 +29,19 @@ struct SimulationParams {
   std::size_t time_steps = 1;
   std::optional<double> progress;  // failure progress of a single scan (default 0.5)
   double energy_kev = 80;
-  double axis_offset_px = 0.35;  // rotation axis minus the detector's centre column
-  int supersample = 1;           // sub-rays per pixel side for the projections
-  int truth_supersample = 3;     // sub-rays per voxel side for the attenuation volume
-  bool truth = true;             // write the truth volumes
-  double drift_px = 2;           // rigid drift between time steps: up to this per axis
-  double drift_deg = 0.5;        // and a rotation up to this about a random axis
+  double axis_offset_px = 0.35;   // rotation axis minus the detector's centre column
+  int supersample = 1;            // sub-rays per pixel side for the projections
+  int truth_supersample = 3;      // sub-rays per voxel side for the attenuation volume
+  bool truth = true;              // write truth volumes
+  bool truth_attenuation = true;  // with the attenuation volume beside the labels
+  double drift_px = 2;            // rigid drift between time steps: up to this per axis
+  double drift_deg = 0.5;         // and a rotation up to this about a random axis
   std::uint64_t drift_seed = 1;
-  double band_um = 10;           // band above the face for the interface void volume
+  double band_um = 10;  // band above the face for the interface void volume
   ScanFormat format = ScanFormat::Hdf5;
-  int deflate_level = 0;         // HDF5 compression of frames and truth volumes (0-9)
+  int deflate_level = 0;  // HDF5 compression of frames and truth volumes (0-9)
   bool overwrite = false;
-  std::string command;           // the command line, recorded in the outputs
+  std::string command;  // the command line, recorded in the outputs
 };
 
 // Checks every parameter; throws ErrorKind::Usage with a one-line reason.

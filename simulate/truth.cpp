@@ -24,8 +24,10 @@ void truth_slice(const Scene& scene, const Pose& pose, std::size_t n_cols, std::
       std::size_t s = 0;
       for (std::size_t x = 0; x < n_cols; ++x) {
         const double t = static_cast<double>(x) + 0.5;
-        while (s + 1 < seg.size() && seg[s].t1 <= t) ++s;
-        labels[y * n_cols + x] = seg[s].object < 0 ? std::uint8_t{kOutside} : objects[seg[s].object].label;
+        while (s + 1 < seg.size() && seg[s].t1 <= t)
+          ++s;
+        labels[y * n_cols + x] =
+            seg[s].object < 0 ? std::uint8_t{kOutside} : objects[seg[s].object].label;
       }
     }
     if (mu) {
@@ -69,8 +71,9 @@ double label_volume(const Scene& scene, std::uint8_t label, const Box& box, doub
   const auto ny = static_cast<long>(std::ceil((box.hi.y - box.lo.y) / step));
   const auto nz = static_cast<long>(std::ceil((box.hi.z - box.lo.z) / step));
   const auto& objects = scene.objects();
-  double total = 0;
-#pragma omp parallel for reduction(+ : total) schedule(dynamic, 4)
+  // Per-row sums added up in order afterwards: the result does not depend on the threads.
+  std::vector<double> row_sums(static_cast<std::size_t>(nz), 0.0);
+#pragma omp parallel for schedule(dynamic, 4)
   for (long iz = 0; iz < nz; ++iz) {
     std::vector<Segment> seg;
     const double z = box.lo.z + (iz + 0.5) * step;
@@ -90,11 +93,14 @@ double label_volume(const Scene& scene, std::uint8_t label, const Box& box, doub
         if (s.object >= 0 && objects[s.object].label == label) len += s.t1 - s.t0;
       }
       if (len > 0) {
-        total += len * step * step;
+        row_sums[static_cast<std::size_t>(iz)] += len * step * step;
         visit(z, len);
       }
     }
   }
+  double total = 0;
+  for (double r : row_sums)
+    total += r;
   return total;
 }
 
@@ -111,7 +117,7 @@ Box box_of(const Scene& scene, const char* name) {
 StepMetrics measure(const Cell& cell, const CellParams& params, double band_px, int fine) {
   const Scene& scene = cell.scene;
   const CellLayout& lay = cell.layout;
-  const double W = static_cast<double>(params.n_cols), H = static_cast<double>(params.n_rows);
+  const double W = static_cast<double>(params.n_cols);
   StepMetrics m;
   m.band = band_px;
   auto none = [](double, double) {};
@@ -126,16 +132,18 @@ StepMetrics measure(const Cell& cell, const CellParams& params, double band_px, 
     // The deepest sample row lies within half a sample of the true lowest point.
     m.crack_depth = m.crack_volume > 0 ? deepest - lay.z_top : 0;
   }
-  if (lay.chip_separated) m.chip_volume = label_volume(scene, kChip, box_of(scene, "chip"), 0, fine, none);
+  if (lay.chip_separated)
+    m.chip_volume = label_volume(scene, kChip, box_of(scene, "chip"), 0, fine, none);
 
   const double r_c = lay.contact_radius;
-  const double z_nak = params.nak_top * H;
+  const double z_nak = lay.z_nak;
   const Box nak{{-r_c, -r_c, z_nak}, {r_c, r_c, lay.z_top}};
   m.void_volume_in_nak = label_volume(scene, kVoid, nak, r_c, fine, none);
   const Box band{{-r_c, -r_c, lay.z_top - band_px}, {r_c, r_c, lay.z_top}};
   m.interface_void_volume = label_volume(scene, kVoid, band, r_c, fine, none);
   if (params.filaments > 0) {
-    m.sodium_volume = label_volume(scene, kSodium, Box{{-W, -W, z_nak}, {W, W, lay.z_top}}, 0, fine, none);
+    m.sodium_volume =
+        label_volume(scene, kSodium, Box{{-W, -W, z_nak}, {W, W, lay.z_top}}, 0, fine, none);
   }
 
   // Contact: what lies just above the face, along lines across the contact disc.
@@ -147,7 +155,8 @@ StepMetrics measure(const Cell& cell, const CellParams& params, double band_px, 
     const double c = std::sqrt(std::max(0.0, r_c * r_c - y * y));
     scene.paint(Ray{{0, y, z}, {1, 0, 0}}, -c, c, seg);
     for (const Segment& s : seg) {
-      const std::uint8_t l = s.object < 0 ? std::uint8_t{kOutside} : scene.objects()[s.object].label;
+      const std::uint8_t l =
+          s.object < 0 ? std::uint8_t{kOutside} : scene.objects()[s.object].label;
       if (l == kNaK || l == kSodium) metal += s.t1 - s.t0;
       if (l == kVoid) gas += s.t1 - s.t0;
     }

@@ -28,8 +28,8 @@ struct StepMetrics {
   double contact_area_fraction = 1;
   double interface_void_volume = 0;  // gas within `band` above the face, inside the contact disc
   double band = 0;
-  double void_volume_in_nak = 0;     // all gas inside the NaK layer's cylinder
-  double sodium_volume = 0;          // Na filaments
+  double void_volume_in_nak = 0;  // all gas inside the NaK layer's cylinder
+  double sodium_volume = 0;       // Na filaments
 };
 
 // `fine` samples per pixel in each direction across the rays (the rays are exact along x).

@@ -16,12 +16,18 @@ struct Vec3 {
   double operator[](int i) const { return i == 0 ? x : (i == 1 ? y : z); }
 };
 
-inline double dot(const Vec3& a, const Vec3& b) { return a.x * b.x + a.y * b.y + a.z * b.z; }
+inline double dot(const Vec3& a, const Vec3& b) {
+  return a.x * b.x + a.y * b.y + a.z * b.z;
+}
 inline Vec3 cross(const Vec3& a, const Vec3& b) {
   return {a.y * b.z - a.z * b.y, a.z * b.x - a.x * b.z, a.x * b.y - a.y * b.x};
 }
-inline double norm(const Vec3& a) { return std::sqrt(dot(a, a)); }
-inline Vec3 normalized(const Vec3& a) { return a * (1.0 / norm(a)); }
+inline double norm(const Vec3& a) {
+  return std::sqrt(dot(a, a));
+}
+inline Vec3 normalized(const Vec3& a) {
+  return a * (1.0 / norm(a));
+}
 
 // Row-major 3x3 matrix.
 struct Mat3 {
@@ -70,7 +76,8 @@ struct Mat3 {
   Mat3 transposed() const {
     Mat3 r;
     for (int i = 0; i < 3; ++i)
-      for (int j = 0; j < 3; ++j) r.m[i][j] = m[j][i];
+      for (int j = 0; j < 3; ++j)
+        r.m[i][j] = m[j][i];
     return r;
   }
   Vec3 column(int j) const { return {m[0][j], m[1][j], m[2][j]}; }

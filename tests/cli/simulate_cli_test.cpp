@@ -1,0 +1,123 @@
+// `xct simulate` from the command line: the files it writes, exit codes for bad parameters,
+// and results that do not depend on the thread count.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "tests/support/test_support.hpp"
+
+namespace xct::test {
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::vector<std::string> kSmall = {
+    "--cols",   "48", "--rows",  "16", "--cell-height", "48", "--first-row",  "18",
+    "--angles", "21", "--flats", "2",  "--darks",       "2",  "--no-progress"};
+
+std::vector<std::string> with(std::vector<std::string> args, const std::vector<std::string>& more) {
+  args.insert(args.end(), more.begin(), more.end());
+  return args;
+}
+
+TEST(SimulateCli, WritesScansTruthAndAReadableSeries) {
+  TempDir dir;
+  const fs::path out = dir / "series";
+  // A 48-pixel-wide view leaves room for half a pixel of drift between steps.
+  const auto r =
+      run_xct(with({"simulate", out.string(), "--time-steps", "3", "--drift", "0.5"}, kSmall));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* f : {"scan_t00.h5", "scan_t01.h5", "scan_t02.h5", "truth_t00.h5", "truth_t02.h5",
+                        "truth.json"}) {
+    EXPECT_TRUE(fs::exists(out / f)) << f;
+  }
+  // No temporary files are left behind.
+  for (const auto& e : fs::directory_iterator(out)) {
+    EXPECT_EQ(e.path().filename().string().find(".tmp"), std::string::npos) << e.path();
+  }
+  // The scans pass xct's own validation: on a detector 96 wide, the dead column is under 1 % of
+  // the pixels, which check reports as a warning, not an error.
+  const fs::path wide = dir / "wide";
+  ASSERT_EQ(
+      run_xct({"simulate", wide.string(), "--cols", "96", "--rows", "16", "--cell-height", "96",
+               "--first-row", "40", "--angles", "21", "--truth", "none", "--no-progress"})
+          .exit_code,
+      0);
+  const auto check = run_xct({"check", "--no-progress", (wide / "scan_t00.h5").string()});
+  EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
+  // h5py reads the truth: uint8 labels and float32 attenuation on the n_cols^2 x n_rows grid.
+  const auto py = run_python(
+      "import h5py, sys\n"
+      "f = h5py.File(sys.argv[1], 'r')\n"
+      "print(f['labels'].dtype, f['labels'].shape, f['attenuation'].dtype, "
+      "f['attenuation'].attrs['units'], int(f['labels'][...].max()))\n",
+      {(out / "truth_t02.h5").string()});
+  ASSERT_EQ(py.exit_code, 0) << py.err;
+  EXPECT_EQ(py.out, "uint8 (16, 48, 48) float32 1/cm 8\n");  // 8: the chip, cut off at the end
+}
+
+TEST(SimulateCli, TiffScanOpensWithXctInfo) {
+  TempDir dir;
+  const auto r = run_xct(
+      with({"simulate", dir.path().string(), "--format", "tiff", "--truth", "none"}, kSmall));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto info = run_xct({"info", (dir / "scan_t00").string()});
+  ASSERT_EQ(info.exit_code, 0) << info.err;
+  EXPECT_NE(info.out.find("21 from 0 to 180 deg"), std::string::npos) << info.out;
+  EXPECT_FALSE(fs::exists(dir / "truth_t00.h5"));
+}
+
+TEST(SimulateCli, ResultsDoNotDependOnTheThreadCount) {
+  TempDir one, two;
+  for (const auto& [dir, threads] : {std::pair{&one, "1"}, std::pair{&two, "2"}}) {
+    std::vector<std::string> cmd = {"env", std::string("OMP_NUM_THREADS=") + threads, XCT_BINARY,
+                                    "simulate", (dir->path() / "s").string()};
+    cmd = with(cmd, kSmall);
+    const auto r = run_command(cmd);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  EXPECT_TRUE(read_binary(one / "s/scan_t00.h5") == read_binary(two / "s/scan_t00.h5"));
+}
+
+TEST(SimulateCli, BadParametersExitTwoWithOneLine) {
+  TempDir dir;
+  const std::string out = (dir / "x").string();
+  const std::vector<std::vector<std::string>> bad = {
+      {"--cols", "-5"},
+      {"--angles", "0"},
+      {"--crack-depth", "0.9"},   // deeper than the pellet
+      {"--crack-start", "0.35"},  // outside the pellet's face
+      {"--interface-voids", "0.7"},
+      {"--blur", "-1"},
+      {"--first-row", "40"},  // the detector would look past the cell
+      {"--format", "png"},
+  };
+  for (const auto& extra : bad) {
+    const auto r =
+        run_xct(with({"simulate", out, "--cols", "48", "--angles", "11", "--no-progress"}, extra));
+    EXPECT_EQ(r.exit_code, 2) << extra[0] << " " << extra[1] << ": " << r.err;
+    EXPECT_EQ(count_lines(r.err), 1u) << r.err;
+    EXPECT_FALSE(fs::exists(dir / "x" / "scan_t00.h5"));
+  }
+}
+
+TEST(SimulateCli, ExistingOutputsNeedOverwriteAndUnwritableFolderIs74) {
+  TempDir dir;
+  const std::string out = (dir / "s").string();
+  ASSERT_EQ(run_xct(with({"simulate", out, "--truth", "none"}, kSmall)).exit_code, 0);
+  const auto again = run_xct(with({"simulate", out, "--truth", "none"}, kSmall));
+  EXPECT_EQ(again.exit_code, 2);
+  EXPECT_NE(again.err.find("--overwrite"), std::string::npos) << again.err;
+  EXPECT_EQ(run_xct(with({"simulate", out, "--truth", "none", "--overwrite"}, kSmall)).exit_code,
+            0);
+  // A regular file where the output folder should be.
+  std::ofstream(dir / "file") << "x";
+  const auto blocked = run_xct(with({"simulate", (dir / "file").string()}, kSmall));
+  EXPECT_EQ(blocked.exit_code, 74) << blocked.err;
+}
+
+}  // namespace
+}  // namespace xct::test
