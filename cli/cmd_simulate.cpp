@@ -28,8 +28,8 @@ struct SimulateCmdOptions {
   std::string truth = "all";
 };
 
-std::string full_command(int argc_hint, const std::vector<std::string>& args) {
-  (void)argc_hint;
+// The command line as recorded in the outputs.
+std::string full_command(const std::vector<std::string>& args) {
   std::string s = "xct";
   for (const auto& a : args)
     s += " " + a;
@@ -201,10 +201,7 @@ void register_simulate(CLI::App& app, Context& ctx) {
     if (o->ideal || o->no_zingers) d.zingers = false;
     if (o->ideal || o->no_stripes) d.stripes = false;
     if (o->ideal || o->no_blur) d.blur_sigma_px = 0;
-    std::vector<std::string> args;
-    for (const auto& a : ctx.argv)
-      args.push_back(a);
-    p.command = full_command(0, args);
+    p.command = full_command(ctx.argv);
     const auto out =
         sim::simulate(p, o->out_dir, ctx.log,
                       ctx.progress_bars ? Progress::Style::Auto : Progress::Style::Silent);

@@ -4,6 +4,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -117,6 +119,66 @@ TEST(SimulateCli, ExistingOutputsNeedOverwriteAndUnwritableFolderIs74) {
   std::ofstream(dir / "file") << "x";
   const auto blocked = run_xct(with({"simulate", (dir / "file").string()}, kSmall));
   EXPECT_EQ(blocked.exit_code, 74) << blocked.err;
+}
+
+// The command in sample_data/README.md, as the arguments after "xct".
+std::vector<std::string> sample_recipe() {
+  std::ifstream in(source_dir() / "sample_data" / "README.md");
+  std::string line;
+  while (std::getline(in, line)) {
+    const auto at = line.find("build/cli/xct simulate sample_data/cell_series");
+    if (at != 0) continue;
+    std::vector<std::string> args;
+    std::string word;
+    std::istringstream words(line.substr(std::string("build/cli/xct ").size()));
+    while (words >> word)
+      args.push_back(word);
+    return args;
+  }
+  return {};
+}
+
+TEST(SimulateCli, SampleSeriesMatchesItsRecipe) {
+  const fs::path sample = source_dir() / "sample_data" / "cell_series";
+  std::vector<std::string> args = sample_recipe();
+  ASSERT_GT(args.size(), 3u) << "no recipe in sample_data/README.md";
+  // truth.json records the command that made the files: the README's, word for word.
+  std::ifstream json_in(sample / "truth.json");
+  const auto committed = nlohmann::json::parse(json_in);
+  std::string recipe = "xct";
+  for (const auto& a : args)
+    recipe += " " + a;
+  EXPECT_EQ(committed["command"].get<std::string>(), recipe);
+
+  // Regenerate elsewhere: the same bytes, except where the command (its folder) is recorded.
+  TempDir dir;
+  args[1] = (dir / "cell_series").string();
+  const auto r = run_xct(args);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::uintmax_t total = 0;
+  for (int t = 0; t < 4; ++t) {
+    const std::string scan = "scan_t0" + std::to_string(t) + ".h5";
+    EXPECT_TRUE(read_binary(sample / scan) == read_binary(dir / "cell_series" / scan)) << scan;
+    total += fs::file_size(sample / scan) +
+             fs::file_size(sample / ("truth_t0" + std::to_string(t) + ".h5"));
+  }
+  total += fs::file_size(sample / "truth.json");
+  EXPECT_LE(total, 8'000'000u);  // the series stays under 8 MB
+  std::ifstream again_in(dir / "cell_series" / "truth.json");
+  auto again = nlohmann::json::parse(again_in);
+  auto committed_rest = committed;
+  again.erase("command");
+  committed_rest.erase("command");
+  EXPECT_EQ(again, committed_rest);
+  const auto py = run_python(
+      "import sys, h5py, numpy as np\n"
+      "for t in range(4):\n"
+      "    a = h5py.File(f'{sys.argv[1]}/truth_t0{t}.h5', 'r')['labels'][...]\n"
+      "    b = h5py.File(f'{sys.argv[2]}/truth_t0{t}.h5', 'r')['labels'][...]\n"
+      "    assert np.array_equal(a, b), t\n"
+      "print('same')\n",
+      {sample.string(), (dir / "cell_series").string()});
+  EXPECT_EQ(py.out, "same\n") << py.err;
 }
 
 }  // namespace
