@@ -82,8 +82,9 @@ void register_simulate(CLI::App& app, Context& ctx) {
   cmd->add_option("--supersample", p.supersample, "sub-rays per pixel side for projections")
       ->capture_default_str()
       ->group(g);
-  cmd->add_option("--format", o->format, "scan format: hdf5 (Data Exchange) or tiff")
-      ->check(CLI::IsMember({"hdf5", "tiff"}))
+  cmd->add_option("--format", o->format,
+                  "scan format: hdf5 (Data Exchange), nexus (NXtomo, .nxs) or tiff")
+      ->check(CLI::IsMember({"hdf5", "nexus", "tiff"}))
       ->capture_default_str()
       ->group(g);
   cmd->add_option("--dtype", o->dtype,
@@ -137,6 +138,10 @@ void register_simulate(CLI::App& app, Context& ctx) {
       ->capture_default_str()
       ->group(g);
   cmd->add_option("--flats", p.detector.n_flats, "flat frames")->capture_default_str()->group(g);
+  cmd->add_option("--flats-after", p.detector.n_flats_after,
+                  "flat frames taken after the projections (needs --format nexus)")
+      ->capture_default_str()
+      ->group(g);
   cmd->add_option("--darks", p.detector.n_darks, "dark frames")->capture_default_str()->group(g);
   cmd->add_option("--blur", p.detector.blur_sigma_px, "Gaussian detector blur sigma, pixels")
       ->capture_default_str()
@@ -189,7 +194,9 @@ void register_simulate(CLI::App& app, Context& ctx) {
     p.detector.zinger_seed = o->zinger_seed.value_or(o->seed);
     p.detector.defect_seed = o->defect_seed.value_or(o->seed);
     p.drift_seed = o->drift_seed.value_or(o->seed);
-    p.format = o->format == "tiff" ? sim::ScanFormat::Tiff : sim::ScanFormat::Hdf5;
+    p.format = o->format == "tiff"    ? sim::ScanFormat::Tiff
+               : o->format == "nexus" ? sim::ScanFormat::Nexus
+                                      : sim::ScanFormat::Hdf5;
     p.detector.float_counts = o->dtype == "float32";
     p.truth = o->truth != "none";
     p.truth_attenuation = o->truth == "all";

@@ -183,8 +183,13 @@ void expose(const DetectorModel& det, FrameKind kind, std::size_t frame, std::si
   const std::size_t rows = det.n_rows, cols = det.n_cols, n = rows * cols;
   std::vector<double> e(n, 0.0);
   if (kind != FrameKind::Dark) {
-    const double scale =
-        p.flux * (kind == FrameKind::Projection ? beam_intensity(det, frame) : 1.0);
+    // Flats before the scan see the beam as it starts, flats after it as it ends.
+    double intensity = 1.0;
+    if (kind == FrameKind::Projection) intensity = beam_intensity(det, frame);
+    if (kind == FrameKind::Flat && frame >= p.n_flats && det.n_angles > 0) {
+      intensity = beam_intensity(det, det.n_angles - 1);
+    }
+    const double scale = p.flux * intensity;
     const double z_px = p.phase_distance_mm * 1000.0 / p.pixel_size_um;
     for (std::size_t v = 0; v < rows; ++v) {
       for (std::size_t u = 0; u < cols; ++u) {

@@ -34,7 +34,8 @@ struct DetectorParams {
   std::uint64_t defect_seed = 1;
   double phase_distance_mm = 0;  // sample-detector distance for the edge term, 0 = none
   double pixel_size_um = 1.3;
-  std::size_t n_flats = 20;
+  std::size_t n_flats = 20;       // taken before the projections
+  std::size_t n_flats_after = 0;  // taken after them, when the beam has drifted
   std::size_t n_darks = 20;
   // Counts as float32, unrounded and unclipped, instead of uint16: for checks of the exact
   // transmissions below the quantisation of integer counts.
@@ -81,7 +82,7 @@ struct ExposureStats {
 // Exposes one frame. `transmission` (rows x cols) is the sample's transmission, ignored for
 // flats and darks; `delta` the line integral of delta in pixels, or null. `frame` is the
 // projection (or flat, or dark) index, `step` the time step: together with the seeds they fix
-// every random draw.
+// every random draw. Flats numbered from n_flats on are those taken after the projections.
 void expose(const DetectorModel& det, FrameKind kind, std::size_t frame, std::size_t step,
             const float* transmission, const float* delta, float* out, ExposureStats& stats);
 

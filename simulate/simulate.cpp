@@ -13,6 +13,7 @@
 #include "io/atomic_file.hpp"
 #include "io/dx_writer.hpp"
 #include "io/hdf5.hpp"
+#include "io/nexus_writer.hpp"
 #include "io/tiff.hpp"
 #include "simulate/projector.hpp"
 #include "simulate/random.hpp"
@@ -51,6 +52,27 @@ class Hdf5Sink final : public ScanSink {
 
  private:
   DxWriter w_;
+};
+
+// One NXtomo stack in acquisition order: darks, flats before, projections, flats after.
+class NexusSink final : public ScanSink {
+ public:
+  NexusSink(const fs::path& file, NxTomoLayout layout, std::size_t n_darks, std::size_t n_flats,
+            std::size_t n_angles)
+      : w_(file, layout), n_darks_(n_darks), n_flats_(n_flats), n_angles_(n_angles) {}
+  void write(FrameRole role, std::size_t first, std::size_t count, const void* data) override {
+    std::size_t at = first;  // darks come first
+    if (role == FrameRole::Flat) {
+      at = first < n_flats_ ? n_darks_ + first : n_darks_ + n_angles_ + first;
+    }
+    if (role == FrameRole::Projection) at = n_darks_ + n_flats_ + first;
+    w_.write_frames(at, count, data);
+  }
+  void commit() override { w_.commit(); }
+
+ private:
+  NxTomoWriter w_;
+  std::size_t n_darks_, n_flats_, n_angles_;
 };
 
 // proj/proj_NNNNN.tif, flat_NNNNN.tif, dark_NNNNN.tif and angles.txt (degrees) in a folder
@@ -184,6 +206,9 @@ void validate(const SimulationParams& p) {
         "more --cols");
   usage(p.band_um > 0 && std::isfinite(p.band_um), "the interface band must be positive");
   usage(p.deflate_level >= 0 && p.deflate_level <= 9, "compression must lie in [0, 9]");
+  usage(p.detector.n_flats_after == 0 || p.format == ScanFormat::Nexus,
+        "flats after the projections need the NeXus format (--format nexus), which keeps them "
+        "apart from those before");
 }
 
 double true_centre(const SimulationParams& p) {
@@ -224,8 +249,10 @@ SimulationOutputs simulate(const SimulationParams& p, const fs::path& out_dir, L
   const std::size_t H = p.cell.n_rows, W = p.cell.n_cols, T = p.time_steps;
   SimulationOutputs outputs;
   for (std::size_t t = 0; t < T; ++t) {
-    outputs.scans.push_back(out_dir /
-                            step_name("scan", t, p.format == ScanFormat::Hdf5 ? ".h5" : ""));
+    const char* ext = p.format == ScanFormat::Hdf5    ? ".h5"
+                      : p.format == ScanFormat::Nexus ? ".nxs"
+                                                      : "";
+    outputs.scans.push_back(out_dir / step_name("scan", t, ext));
     if (p.truth) outputs.truths.push_back(out_dir / step_name("truth", t, ".h5"));
   }
   outputs.truth_json = out_dir / "truth.json";
@@ -250,7 +277,8 @@ SimulationOutputs simulate(const SimulationParams& p, const fs::path& out_dir, L
   const double px_um = p.detector.pixel_size_um;
   const double band_px = p.band_um / px_um;
   const bool phase = p.detector.phase_distance_mm > 0;
-  const std::size_t frames_per_step = p.n_angles + p.detector.n_flats + p.detector.n_darks;
+  const std::size_t frames_per_step =
+      p.n_angles + p.detector.n_flats + p.detector.n_flats_after + p.detector.n_darks;
 
   log.info("simulating ", T, " scan(s) of ", p.n_angles, " angles on a ", W, " x ", H,
            " detector; rotation axis at column ", geom.centre);
@@ -279,7 +307,9 @@ SimulationOutputs simulate(const SimulationParams& p, const fs::path& out_dir, L
                  {"axis_offset_px", p.axis_offset_px},
                  {"supersample", p.supersample},
                  {"dtype", d.float_counts ? "float32" : "uint16"},
-                 {"format", p.format == ScanFormat::Hdf5 ? "data-exchange" : "tiff"}};
+                 {"format", p.format == ScanFormat::Hdf5    ? "data-exchange"
+                            : p.format == ScanFormat::Nexus ? "nexus"
+                                                            : "tiff"}};
   json labels = json::object();
   for (int l = 0; l <= kChip; ++l)
     labels[std::to_string(l)] = label_name(static_cast<std::uint8_t>(l));
@@ -327,6 +357,7 @@ SimulationOutputs simulate(const SimulationParams& p, const fs::path& out_dir, L
                      {"blur_sigma_px", d.blur_sigma_px},
                      {"phase_distance_mm", d.phase_distance_mm},
                      {"n_flats", d.n_flats},
+                     {"n_flats_after", d.n_flats_after},
                      {"n_darks", d.n_darks},
                      {"zingers_per_projection", d.zingers ? d.zingers_per_projection : 0.0},
                      {"zinger_seed", d.zinger_seed},
@@ -366,15 +397,32 @@ SimulationOutputs simulate(const SimulationParams& p, const fs::path& out_dir, L
     std::unique_ptr<ScanSink> sink;
     if (p.format == ScanFormat::Hdf5) {
       sink = std::make_unique<Hdf5Sink>(outputs.scans[t], layout);
+    } else if (p.format == ScanFormat::Nexus) {
+      NxTomoLayout nx;
+      nx.dtype = dtype;
+      nx.n_rows = H;
+      nx.n_cols = W;
+      nx.image_key.insert(nx.image_key.end(), d.n_darks, 2);
+      nx.image_key.insert(nx.image_key.end(), d.n_flats, 1);
+      nx.image_key.insert(nx.image_key.end(), p.n_angles, 0);
+      nx.image_key.insert(nx.image_key.end(), d.n_flats_after, 1);
+      nx.rotation_deg.assign(d.n_darks + d.n_flats, 0.0);
+      nx.rotation_deg.insert(nx.rotation_deg.end(), theta_deg.begin(), theta_deg.end());
+      nx.rotation_deg.insert(nx.rotation_deg.end(), d.n_flats_after, 180.0);
+      nx.pixel_size_um = px_um;
+      nx.energy_kev = p.energy_kev;
+      if (phase) nx.distance_mm = d.phase_distance_mm;
+      nx.title = layout.description;
+      nx.deflate_level = p.deflate_level;
+      sink = std::make_unique<NexusSink>(outputs.scans[t], nx, d.n_darks, d.n_flats, p.n_angles);
     } else {
       sink = std::make_unique<TiffSink>(outputs.scans[t], dtype, H, W, theta_deg);
     }
     ExposureStats stats;
-    // Flats before the projections, then darks.
-    for (FrameKind kind : {FrameKind::Flat, FrameKind::Dark}) {
-      const std::size_t n = kind == FrameKind::Flat ? d.n_flats : d.n_darks;
-      for (std::size_t f0 = 0; f0 < n; f0 += chunk) {
-        const std::size_t count = std::min(chunk, n - f0);
+    // Flats and darks: the flats before the projections, the darks, then the flats after.
+    auto reference_frames = [&](FrameKind kind, std::size_t begin, std::size_t end) {
+      for (std::size_t f0 = begin; f0 < end; f0 += chunk) {
+        const std::size_t count = std::min(chunk, end - f0);
 #pragma omp parallel for schedule(dynamic, 1)
         for (long k = 0; k < static_cast<long>(count); ++k) {
           ExposureStats local;
@@ -384,7 +432,9 @@ SimulationOutputs simulate(const SimulationParams& p, const fs::path& out_dir, L
                     samples(count));
         progress.advance(count);
       }
-    }
+    };
+    reference_frames(FrameKind::Flat, 0, d.n_flats);
+    reference_frames(FrameKind::Dark, 0, d.n_darks);
     for (std::size_t a0 = 0; a0 < p.n_angles; a0 += chunk) {
       const std::size_t count = std::min(chunk, p.n_angles - a0);
       std::vector<ExposureStats> local(count);
@@ -403,6 +453,7 @@ SimulationOutputs simulate(const SimulationParams& p, const fs::path& out_dir, L
       sink->write(FrameRole::Projection, a0, count, samples(count));
       progress.advance(count);
     }
+    reference_frames(FrameKind::Flat, d.n_flats, d.n_flats + d.n_flats_after);
     sink->commit();
     if (stats.saturated > 0) {
       log.warn("time step ", t, ": ", stats.saturated, " samples saturated at 65535");

@@ -1,6 +1,8 @@
 // `xct simulate`: scans of the in situ cell over a time series, each written with its ground
 // truth. Per time step t (two digits, from 00):
-//   scan_tNN.h5        the raw scan, Data Exchange (or scan_tNN/ as TIFF files + angles.txt)
+//   scan_tNN.h5        the raw scan, Data Exchange (or scan_tNN.nxs as NeXus NXtomo, the
+//                      only form that keeps flats taken after the projections apart, or
+//                      scan_tNN/ as TIFF files + angles.txt)
 //   truth_tNN.h5       /labels (uint8) and /attenuation (float32, 1/cm) on the recon grid
 //                      (attenuation optional)
 // and truth.json: the true centre, the defects injected, per step the pose and the metrics.
@@ -20,7 +22,7 @@
 
 namespace xct::sim {
 
-enum class ScanFormat { Hdf5, Tiff };
+enum class ScanFormat { Hdf5, Nexus, Tiff };
 
 struct SimulationParams {
   CellParams cell;

@@ -72,6 +72,24 @@ TEST(SimulateCli, TiffScanOpensWithXctInfo) {
   EXPECT_FALSE(fs::exists(dir / "truth_t00.h5"));
 }
 
+TEST(SimulateCli, NexusScanReadsInH5pyAsNxtomo) {
+  TempDir dir;
+  const auto r = run_xct(with({"simulate", dir.path().string(), "--format", "nexus",
+                               "--flats-after", "2", "--truth", "none"},
+                              kSmall));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto py = run_python(
+      "import h5py, sys\n"
+      "f = h5py.File(sys.argv[1], 'r')\n"
+      "e = f['entry']\n"
+      "key = list(e['instrument/detector/image_key'][...])\n"
+      "print(e.attrs['NX_class'], e['definition'][()].decode(), e['data/data'].shape, "
+      "key == [2] * 2 + [1] * 2 + [0] * 21 + [1] * 2, e['sample/rotation_angle'][25])\n",
+      {(dir / "scan_t00.nxs").string()});
+  ASSERT_EQ(py.exit_code, 0) << py.err;
+  EXPECT_EQ(py.out, "NXentry NXtomo (27, 16, 48) True 180.0\n");
+}
+
 TEST(SimulateCli, ResultsDoNotDependOnTheThreadCount) {
   TempDir one, two;
   for (const auto& [dir, threads] : {std::pair{&one, "1"}, std::pair{&two, "2"}}) {

@@ -209,6 +209,48 @@ TEST(Simulate, TiffScanHoldsTheSameFramesAsTheHdf5Scan) {
   EXPECT_EQ(rt->info().darks.n_frames, 4u);
 }
 
+TEST(Simulate, NexusScanKeepsFlatsAfterTheProjectionsApart) {
+  // The same scan as NXtomo with flats after the projections: its projections and first flats
+  // are the Data Exchange file's, and the later flats see the beam as it has drifted by the end.
+  test::TempDir h, n;
+  SimulationParams sp = small_scan();
+  sp.truth = false;
+  sp.detector.n_flats = 6;
+  simulate(sp, h.path(), null_logger(), Progress::Style::Silent);
+  sp.format = ScanFormat::Nexus;
+  sp.detector.n_flats_after = 6;
+  const auto out = simulate(sp, n.path(), null_logger(), Progress::Style::Silent);
+  EXPECT_EQ(out.scans[0].extension(), ".nxs");
+  auto rh = open_scan(h / "scan_t00.h5", LayoutSpec{}, null_logger());
+  auto rn = open_scan(out.scans[0], LayoutSpec{}, null_logger());
+  const ScanInfo& info = rn->info();
+  EXPECT_EQ(info.layout, "nexus");
+  ASSERT_EQ(info.flats.n_frames, 12u);
+  // Acquisition order: 4 darks, 6 flats, 41 projections, 6 flats.
+  EXPECT_EQ(info.flats.acquisition_index.front(), 4u);
+  EXPECT_EQ(info.flats.acquisition_index.back(), 4u + 6 + 41 + 5);
+  EXPECT_EQ(info.projections.acquisition_index.front(), 10u);
+  const auto ph = rh->read_projections<std::uint16_t>(Range{0, 41}, Range{0, 24});
+  const auto pn = rn->read_projections<std::uint16_t>(Range{0, 41}, Range{0, 24});
+  for (std::size_t i = 0; i < 41 * 24 * 64; ++i)
+    ASSERT_EQ(ph.data()[i], pn.data()[i]) << i;
+  const auto fh = rh->read_flats(Range{0, 24});
+  const auto fn = rn->read_flats(Range{0, 24});
+  const auto dk = rn->read_darks(Range{0, 24});
+  double before = 0, after = 0;
+  for (std::size_t k = 0; k < 6; ++k) {
+    for (std::size_t i = 0; i < 24 * 64; ++i) {
+      ASSERT_EQ(fh.data()[k * 24 * 64 + i], fn.data()[k * 24 * 64 + i]);
+      before += fn.data()[k * 24 * 64 + i] - dk.data()[i];
+      after += fn.data()[(k + 6) * 24 * 64 + i] - dk.data()[i];
+    }
+  }
+  const DetectorModel det = make_detector(sp.detector, 24, 64, 41);
+  // 6 x 1536 samples of about 10000 counts: the ratio is known to about 3e-4.
+  EXPECT_NEAR(after / before, beam_intensity(det, 40), 1e-3);
+  EXPECT_LT(beam_intensity(det, 40), 0.995);
+}
+
 TEST(Simulate, ScanMetadataAndTrueCentre) {
   test::TempDir dir;
   SimulationParams sp = small_scan();
