@@ -26,6 +26,7 @@ struct SimulateCmdOptions {
   bool ideal = false, no_noise = false, no_beam = false, no_drift_i = false, no_gain = false;
   bool no_zingers = false, no_stripes = false, no_blur = false;
   std::string truth = "all";
+  bool no_previews = false;
 };
 
 // The command line as recorded in the outputs.
@@ -96,6 +97,7 @@ void register_simulate(CLI::App& app, Context& ctx) {
       ->capture_default_str()
       ->group(g);
   cmd->add_flag("--overwrite", p.overwrite, "replace existing outputs")->group(g);
+  cmd->add_flag("--no-previews", o->no_previews, "no PNG pictures in OUTDIR/previews")->group(g);
 
   g = "Cell";
   cmd->add_option("--interface-voids", p.cell.interface_void_fraction,
@@ -199,6 +201,7 @@ void register_simulate(CLI::App& app, Context& ctx) {
                                       : sim::ScanFormat::Hdf5;
     p.detector.float_counts = o->dtype == "float32";
     p.truth = o->truth != "none";
+    p.previews = !o->no_previews;
     p.truth_attenuation = o->truth == "all";
     auto& d = p.detector;
     if (o->ideal || o->no_noise) d.noise = false;
@@ -217,6 +220,8 @@ void register_simulate(CLI::App& app, Context& ctx) {
     for (const auto& f : out.truths)
       std::printf("truth  %s\n", f.string().c_str());
     std::printf("truth  %s\n", out.truth_json.string().c_str());
+    for (const auto& f : out.previews)
+      std::printf("image  %s\n", f.string().c_str());
     ctx.exit_code = 0;
   });
 }

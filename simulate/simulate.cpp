@@ -15,6 +15,7 @@
 #include "io/hdf5.hpp"
 #include "io/nexus_writer.hpp"
 #include "io/tiff.hpp"
+#include "simulate/preview.hpp"
 #include "simulate/projector.hpp"
 #include "simulate/random.hpp"
 
@@ -419,6 +420,9 @@ SimulationOutputs simulate(const SimulationParams& p, const fs::path& out_dir, L
       sink = std::make_unique<TiffSink>(outputs.scans[t], dtype, H, W, theta_deg);
     }
     ExposureStats stats;
+    const std::size_t shown_row = preview_row(cell.layout, H);
+    std::optional<SinogramTap> tap;
+    if (p.previews) tap.emplace(shown_row, p.n_angles, W);
     // Flats and darks: the flats before the projections, the darks, then the flats after.
     auto reference_frames = [&](FrameKind kind, std::size_t begin, std::size_t end) {
       for (std::size_t f0 = begin; f0 < end; f0 += chunk) {
@@ -427,6 +431,11 @@ SimulationOutputs simulate(const SimulationParams& p, const fs::path& out_dir, L
         for (long k = 0; k < static_cast<long>(count); ++k) {
           ExposureStats local;
           expose(det, kind, f0 + k, t, nullptr, nullptr, frames.data() + k * H * W, local);
+        }
+        for (std::size_t k = 0; tap && k < count; ++k) {
+          if (kind == FrameKind::Dark) tap->add_dark(frames.data() + k * H * W);
+          if (kind == FrameKind::Flat && f0 + k < d.n_flats)
+            tap->add_flat(frames.data() + k * H * W);
         }
         sink->write(kind == FrameKind::Flat ? FrameRole::Flat : FrameRole::Dark, f0, count,
                     samples(count));
@@ -450,6 +459,9 @@ SimulationOutputs simulate(const SimulationParams& p, const fs::path& out_dir, L
         stats.saturated += l.saturated;
         stats.zingers.insert(stats.zingers.end(), l.zingers.begin(), l.zingers.end());
       }
+      for (std::size_t k = 0; tap && k < count; ++k) {
+        tap->add_projection(a0 + k, frames.data() + k * H * W);
+      }
       sink->write(FrameRole::Projection, a0, count, samples(count));
       progress.advance(count);
     }
@@ -459,6 +471,15 @@ SimulationOutputs simulate(const SimulationParams& p, const fs::path& out_dir, L
       log.warn("time step ", t, ": ", stats.saturated, " samples saturated at 65535");
     }
     if (p.truth) write_truth_volumes(outputs.truths[t], cell, pose, p, progress);
+    if (tap) {
+      const fs::path dir = out_dir / "previews";
+      fs::create_directories(dir, ec);
+      XCT_CHECK(!ec, ErrorKind::OutputIO, "cannot create ", dir.string(), ": ", ec.message());
+      outputs.previews.push_back(dir / step_name("truth", t, ".png"));
+      write_truth_preview(outputs.previews.back(), cell, pose, W, H, shown_row);
+      outputs.previews.push_back(dir / step_name("sinogram", t, ".png"));
+      write_sinogram_preview(outputs.previews.back(), *tap);
+    }
 
     const StepMetrics m = measure(cell, p.cell, band_px);
     outputs.metrics.push_back(m);
@@ -504,6 +525,7 @@ SimulationOutputs simulate(const SimulationParams& p, const fs::path& out_dir, L
                  {"void_volume_in_nak_um3", m.void_volume_in_nak * v3},
                  {"sodium_volume", m.sodium_volume},
                  {"pellet_top_row", lay.z_top},
+                 {"preview_row", p.previews ? json(shown_row) : json(nullptr)},
                  {"voids", voids},
                  {"filament_segments", lay.filament_segments},
                  {"zingers", zingers},

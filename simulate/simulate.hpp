@@ -5,7 +5,8 @@
 //                      scan_tNN/ as TIFF files + angles.txt)
 //   truth_tNN.h5       /labels (uint8) and /attenuation (float32, 1/cm) on the recon grid
 //                      (attenuation optional)
-// and truth.json: the true centre, the defects injected, per step the pose and the metrics.
+// and truth.json: the true centre, the defects injected, per step the pose and the metrics;
+// previews/truth_tNN.png and previews/sinogram_tNN.png (simulate/preview.hpp).
 #pragma once
 
 #include <cstdint>
@@ -42,6 +43,7 @@ struct SimulationParams {
   double band_um = 10;  // band above the face for the interface void volume
   ScanFormat format = ScanFormat::Hdf5;
   int deflate_level = 0;  // HDF5 compression of frames and truth volumes (0-9)
+  bool previews = true;   // PNG pictures of each step in previews/
   bool overwrite = false;
   std::string command;  // the command line, recorded in the outputs
 };
@@ -59,7 +61,7 @@ double true_centre(const SimulationParams& params);
 std::vector<double> scan_angles(std::size_t n_angles);
 
 struct SimulationOutputs {
-  std::vector<std::filesystem::path> scans, truths;
+  std::vector<std::filesystem::path> scans, truths, previews;
   std::filesystem::path truth_json;
   std::vector<StepMetrics> metrics;
 };

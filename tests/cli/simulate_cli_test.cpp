@@ -173,14 +173,17 @@ TEST(SimulateCli, SampleSeriesMatchesItsRecipe) {
   args[1] = (dir / "cell_series").string();
   const auto r = run_xct(args);
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  std::uintmax_t total = 0;
   for (int t = 0; t < 4; ++t) {
-    const std::string scan = "scan_t0" + std::to_string(t) + ".h5";
-    EXPECT_TRUE(read_binary(sample / scan) == read_binary(dir / "cell_series" / scan)) << scan;
-    total += fs::file_size(sample / scan) +
-             fs::file_size(sample / ("truth_t0" + std::to_string(t) + ".h5"));
+    const std::string n = std::to_string(t);
+    for (const std::string& f : {"scan_t0" + n + ".h5", "previews/truth_t0" + n + ".png",
+                                 "previews/sinogram_t0" + n + ".png"}) {
+      EXPECT_TRUE(read_binary(sample / f) == read_binary(dir / "cell_series" / f)) << f;
+    }
   }
-  total += fs::file_size(sample / "truth.json");
+  std::uintmax_t total = 0;
+  for (const auto& e : fs::recursive_directory_iterator(sample)) {
+    if (e.is_regular_file()) total += e.file_size();
+  }
   EXPECT_LE(total, 8'000'000u);  // the series stays under 8 MB
   std::ifstream again_in(dir / "cell_series" / "truth.json");
   auto again = nlohmann::json::parse(again_in);

@@ -11,7 +11,9 @@
 #include "core/error.hpp"
 #include "core/logger.hpp"
 #include "io/layout.hpp"
+#include "io/png.hpp"
 #include "io/scan.hpp"
+#include "simulate/preview.hpp"
 #include "simulate/projector.hpp"
 #include "simulate/simulate.hpp"
 #include "tests/support/test_support.hpp"
@@ -295,6 +297,25 @@ TEST(Simulate, PhaseContrastAddsFringesAtEdges) {
   EXPECT_LE(max_a, open + 1e-3);
   EXPECT_GT(max_b, open + 0.005 * d.flux);  // fringes of more than half a percent
   EXPECT_NEAR(sum_b / sum_a, 1.0, 1e-3);    // a Laplacian moves intensity, it adds none
+}
+
+TEST(Simulate, PreviewsShowTheTruthAndTheSinogram) {
+  test::TempDir dir;
+  SimulationParams sp = small_scan();
+  sp.truth = false;  // previews do not need the truth volumes
+  const auto out = simulate(sp, dir.path(), null_logger(), Progress::Style::Silent);
+  ASSERT_EQ(out.previews.size(), 2u);
+  const auto truth = read_png_gray8(dir / "previews/truth_t00.png");
+  ASSERT_EQ(truth.extent(0), 64u);          // the 64 x 64 slice is taller than the 24-row cut
+  ASSERT_EQ(truth.extent(1), 2u * 64 + 4);  // slice, a 4-pixel gap, the cut
+  EXPECT_EQ(truth(32, 32), 255);  // the slice's centre lies in the pellet, the densest material
+  EXPECT_EQ(truth(0, 0), 0);      // outside the cell
+  const auto sino = read_png_gray8(dir / "previews/sinogram_t00.png");
+  EXPECT_EQ(sino.extent(0), 41u);
+  EXPECT_EQ(sino.extent(1), 64u);
+  const auto doc = read_json(out.truth_json);
+  EXPECT_EQ(doc["time_steps"][0]["preview_row"].get<std::size_t>(),
+            preview_row(build_cell(sp.cell, {0.5}).layout, 24));
 }
 
 TEST(Simulate, BadParametersAreUsageErrors) {
