@@ -6,7 +6,11 @@
 #include <optional>
 #include <string>
 
+#include <toml++/toml.h>
+#include <sstream>
+
 #include "cli/commands.hpp"
+#include "core/error.hpp"
 #include "simulate/simulate.hpp"
 
 namespace xct::cli {
@@ -26,8 +30,55 @@ struct SimulateCmdOptions {
   bool ideal = false, no_noise = false, no_beam = false, no_drift_i = false, no_gain = false;
   bool no_zingers = false, no_stripes = false, no_blur = false;
   std::string truth = "all";
+  std::string config_file;
   bool no_previews = false;
 };
+
+// Sets every option named in the config's [simulate] table that the command line left unset,
+// as if it had been given there. An unknown key or a bad value is a usage error.
+void apply_config(CLI::App& cmd, const std::string& file) {
+  toml::table doc;
+  try {
+    doc = toml::parse_file(file);
+  } catch (const toml::parse_error& e) {
+    XCT_THROW(ErrorKind::Usage, "cannot read config ", file, ": ", e.description(), " (line ",
+              e.source().begin.line, ")");
+  }
+  const toml::table* table = doc["simulate"].as_table();
+  XCT_CHECK(table != nullptr, ErrorKind::Usage, "config ", file, " has no [simulate] table");
+  for (const auto& [key, node] : *table) {
+    const std::string name(key.str());
+    CLI::Option* opt = cmd.get_option_no_throw("--" + name);
+    XCT_CHECK(opt != nullptr && name != "config", ErrorKind::Usage, "config ", file,
+              ": unknown key [simulate] ", name,
+              " (keys are the long flag names of 'xct help simulate')");
+    if (opt->count() > 0) continue;  // the command line wins
+    std::string value;
+    if (node.is_string()) {
+      value = node.as_string()->get();
+    } else if (node.is_boolean()) {
+      if (!node.as_boolean()->get()) continue;  // a switch set to false is a switch not given
+      value = "true";
+    } else if (node.is_integer()) {
+      value = std::to_string(node.as_integer()->get());
+    } else if (node.is_floating_point()) {
+      std::ostringstream os;
+      os.precision(17);
+      os << node.as_floating_point()->get();
+      value = os.str();
+    } else {
+      XCT_THROW(ErrorKind::Usage, "config ", file, ": [simulate] ", name,
+                " must be a string, number or boolean");
+    }
+    try {
+      opt->add_result(value);
+      opt->run_callback();
+    } catch (const CLI::ParseError& e) {
+      XCT_THROW(ErrorKind::Usage, "config ", file, ": [simulate] ", name, " = ", value, ": ",
+                e.what());
+    }
+  }
+}
 
 // The command line as recorded in the outputs.
 std::string full_command(const std::vector<std::string>& args) {
@@ -47,6 +98,9 @@ void register_simulate(CLI::App& app, Context& ctx) {
                                      "series, artefacts, ground truth)");
   cmd->add_option("OUTDIR", o->out_dir, "folder for scan_tNN.h5, truth_tNN.h5 and truth.json")
       ->required();
+  cmd->add_option("--config", o->config_file,
+                  "TOML file with a [simulate] table whose keys are the long flag names "
+                  "(cols = 256, time-steps = 4, no-noise = true); flags override it");
   auto* g = "Scan";
   cmd->add_option("--cols", o->cols, "detector width in pixels (sets the cell's radial scale)")
       ->capture_default_str()
@@ -187,6 +241,7 @@ void register_simulate(CLI::App& app, Context& ctx) {
       ->group(g);
 
   cmd->callback([o, &ctx, cmd]() {
+    if (!o->config_file.empty()) apply_config(*cmd, o->config_file);
     sim::SimulationParams& p = o->p;
     p.cell.n_cols = o->cols;
     p.cell.n_rows = o->rows.value_or(o->cols);

@@ -39,7 +39,7 @@ struct CellParams {
   Materials materials;
 
   // Radii as fractions of the detector width, heights as fractions of the cell height.
-  double housing_outer = 0.44, housing_inner = 0.40;
+  double housing_outer = 0.42, housing_inner = 0.385;
   double pellet_radius = 0.36;
   double contact_radius = 0.30;  // inner radius of the O-ring: the NaK contact disc
   double al_top = 0.14, nak_top = 0.26, pellet_top = 0.52, pellet_bottom = 0.90;

@@ -90,6 +90,40 @@ TEST(SimulateCli, NexusScanReadsInH5pyAsNxtomo) {
   EXPECT_EQ(py.out, "NXentry NXtomo (27, 16, 48) True 180.0\n");
 }
 
+TEST(SimulateCli, ConfigSetsOptionsAndFlagsOverrideIt) {
+  TempDir dir;
+  const fs::path cfg = dir / "sim.toml";
+  std::ofstream(cfg) << "[simulate]\ncols = 48\nrows = 16\nangles = 31\nno-noise = true\n"
+                        "axis-offset = -0.25\n";
+  const auto r = run_xct({"simulate", (dir / "s").string(), "--config", cfg.string(), "--angles",
+                          "21", "--truth", "none", "--no-progress"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::ifstream in(dir / "s" / "truth.json");
+  const auto doc = nlohmann::json::parse(in);
+  EXPECT_EQ(doc["scan"]["n_cols"], 48);        // from the config
+  EXPECT_EQ(doc["scan"]["n_angles"], 21);      // the flag wins over the config's 31
+  EXPECT_EQ(doc["detector"]["noise"], false);  // a switch set in the config
+  EXPECT_DOUBLE_EQ(doc["scan"]["centre_of_rotation"].get<double>(), 23.5 - 0.25);
+
+  std::ofstream(dir / "bad.toml") << "[simulate]\ncolumns = 48\n";
+  const auto bad =
+      run_xct({"simulate", (dir / "b").string(), "--config", (dir / "bad.toml").string()});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("unknown key [simulate] columns"), std::string::npos) << bad.err;
+}
+
+TEST(SimulateCli, ConfigPresetsHoldOnlyKnownKeys) {
+  // Each preset, shrunk by flags to a tiny scan, runs: every key in it is a known flag.
+  for (const char* preset : {"simulate-series.toml", "simulate-beamline.toml"}) {
+    TempDir dir;
+    const auto r = run_xct({"simulate", (dir / "s").string(), "--config",
+                            (source_dir() / "configs" / preset).string(), "--cols", "48", "--rows",
+                            "16", "--cell-height", "48", "--first-row", "16", "--angles", "11",
+                            "--time-steps", "1", "--drift", "0", "--no-progress"});
+    EXPECT_EQ(r.exit_code, 0) << preset << ": " << r.err;
+  }
+}
+
 TEST(SimulateCli, ResultsDoNotDependOnTheThreadCount) {
   TempDir one, two;
   for (const auto& [dir, threads] : {std::pair{&one, "1"}, std::pair{&two, "2"}}) {

@@ -37,7 +37,7 @@ TEST(Projector, RowThroughThePelletIsTheSumOfChords) {
     for (double u : {5.0, 30.0, 60.0, 99.0, 120.5, 170.0, 190.0}) {
       const double s = u - g.centre;
       const double expected =
-          (0.222 * (chord(0.44 * 200, s) - chord(0.40 * 200, s)) + 2.28 * chord(0.36 * 200, s)) *
+          (0.222 * (chord(0.42 * 200, s) - chord(0.385 * 200, s)) + 2.28 * chord(0.36 * 200, s)) *
           kCmPerPx;
       EXPECT_NEAR(line_integral(cell.scene, Pose{}, g, theta, u, row), expected,
                   1e-12 + 1e-9 * expected)
