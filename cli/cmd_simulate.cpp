@@ -173,7 +173,7 @@ void register_simulate(CLI::App& app, Context& ctx) {
       ->capture_default_str()
       ->group(g);
   cmd->add_option("--crack-depth", p.cell.crack_depth,
-                  "depth at which the crack reaches the side face, fraction of --rows")
+                  "depth at which the crack reaches the side face, fraction of the cell height")
       ->capture_default_str()
       ->group(g);
   cmd->add_option("--chip-shift", p.cell.chip_shift_px, "how far the chip moves once cut off, px")
@@ -218,7 +218,7 @@ void register_simulate(CLI::App& app, Context& ctx) {
   cmd->add_flag("--no-stripes", o->no_stripes, "no stripe-making detector defects")->group(g);
   cmd->add_flag("--no-blur", o->no_blur, "no detector blur")->group(g);
   cmd->add_flag("--ideal", o->ideal,
-                "all of the --no-* switches: exact transmissions, quantised to counts")
+                "every --no-* switch above: exact transmissions, quantised to counts")
       ->group(g);
 
   g = "Seeds and truth";
