@@ -22,13 +22,6 @@ constexpr std::array<StackSpec, 3> kStacks{{{"/exchange/data", "ImageData"},
                                             {"/exchange/data_white", "WhiteData"},
                                             {"/exchange/data_dark", "DarkData"}}};
 
-void write_quantity(const h5::File& file, const std::string& path, std::optional<double> value,
-                    const char* units) {
-  if (!value) return;
-  const h5::Dataset d = h5::write_scalar(file.id(), path, *value);
-  h5::write_attribute(d.id(), "units", units);
-}
-
 }  // namespace
 
 struct DxWriter::Impl {
@@ -68,9 +61,11 @@ DxWriter::DxWriter(fs::path file, const DxScan& layout) : impl_(std::make_unique
   if (!layout.description.empty()) {
     h5::write_string(f.id(), "/exchange/description", layout.description);
   }
-  write_quantity(f, "/measurement/instrument/detector/pixel_size", layout.pixel_size_um, "um");
-  write_quantity(f, "/measurement/instrument/monochromator/energy", layout.energy_kev, "keV");
-  write_quantity(f, "/measurement/instrument/detector/distance", layout.distance_mm, "mm");
+  h5::write_quantity(f.id(), "/measurement/instrument/detector/pixel_size", layout.pixel_size_um,
+                     "um");
+  h5::write_quantity(f.id(), "/measurement/instrument/monochromator/energy", layout.energy_kev,
+                     "keV");
+  h5::write_quantity(f.id(), "/measurement/instrument/detector/distance", layout.distance_mm, "mm");
 }
 
 DxWriter::~DxWriter() = default;

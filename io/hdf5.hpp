@@ -246,6 +246,9 @@ Dataset write_array(hid_t loc, const std::string& path, DType dtype,
 Dataset write_doubles(hid_t loc, const std::string& path, const std::vector<double>& values);
 Dataset write_scalar(hid_t loc, const std::string& path, double value);
 Dataset write_string(hid_t loc, const std::string& path, const std::string& value);
+// A float64 scalar with a `units` attribute, when the value is known.
+void write_quantity(hid_t loc, const std::string& path, std::optional<double> value,
+                    const char* units);
 
 // Scalar attributes; strings are variable-length UTF-8, which h5py reads as str.
 void write_attribute(hid_t object, const std::string& name, const std::string& value);

@@ -145,6 +145,13 @@ Dataset write_scalar(hid_t loc, const std::string& path, double value) {
   return d;
 }
 
+void write_quantity(hid_t loc, const std::string& path, std::optional<double> value,
+                    const char* units) {
+  if (!value) return;
+  const Dataset d = write_scalar(loc, path, *value);
+  write_attribute(d.id(), "units", units);
+}
+
 Dataset write_string(hid_t loc, const std::string& path, const std::string& value) {
   Datatype type = utf8_string_type();
   Dataset d = create_dataset(loc, path, type.id(), {});

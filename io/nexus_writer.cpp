@@ -15,13 +15,6 @@ void group(const h5::File& f, const std::string& path, const char* nx_class) {
   h5::write_attribute(g.id(), "NX_class", nx_class);
 }
 
-void quantity(const h5::File& f, const std::string& path, std::optional<double> value,
-              const char* units) {
-  if (!value) return;
-  const h5::Dataset d = h5::write_scalar(f.id(), path, *value);
-  h5::write_attribute(d.id(), "units", units);
-}
-
 }  // namespace
 
 struct NxTomoWriter::Impl {
@@ -61,10 +54,10 @@ NxTomoWriter::NxTomoWriter(fs::path file, const NxTomoLayout& layout)
   const h5::Dataset angles =
       h5::write_doubles(f.id(), "/entry/sample/rotation_angle", layout.rotation_deg);
   h5::write_attribute(angles.id(), "units", "degree");
-  quantity(f, "/entry/instrument/detector/x_pixel_size", layout.pixel_size_um, "um");
-  quantity(f, "/entry/instrument/detector/y_pixel_size", layout.pixel_size_um, "um");
-  quantity(f, "/entry/instrument/detector/distance", layout.distance_mm, "mm");
-  quantity(f, "/entry/instrument/monochromator/energy", layout.energy_kev, "keV");
+  h5::write_quantity(f.id(), "/entry/instrument/detector/x_pixel_size", layout.pixel_size_um, "um");
+  h5::write_quantity(f.id(), "/entry/instrument/detector/y_pixel_size", layout.pixel_size_um, "um");
+  h5::write_quantity(f.id(), "/entry/instrument/detector/distance", layout.distance_mm, "mm");
+  h5::write_quantity(f.id(), "/entry/instrument/monochromator/energy", layout.energy_kev, "keV");
   group(f, "/entry/data", "NXdata");
   {
     const h5::Group g = h5::create_group(f.id(), "/entry/data");

@@ -10,8 +10,8 @@ namespace xct {
 struct PreviewWindow {
   double low_percentile = 0.5;
   double high_percentile = 99.5;
-  double low_value = 0.0;   // maps to 0
-  double high_value = 0.0;  // maps to 255
+  double low_value = 0.0;      // maps to 0
+  double high_value = 0.0;     // maps to 255
   std::size_t non_finite = 0;  // NaN/Inf pixels, drawn as 0 and left out of the percentiles
 };
 

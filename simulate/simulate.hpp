@@ -19,11 +19,10 @@
 #include "core/progress.hpp"
 #include "simulate/cell.hpp"
 #include "simulate/detector.hpp"
+#include "simulate/scan_sink.hpp"
 #include "simulate/truth.hpp"
 
 namespace xct::sim {
-
-enum class ScanFormat { Hdf5, Nexus, Tiff };
 
 struct SimulationParams {
   CellParams cell;
