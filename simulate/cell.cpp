@@ -122,28 +122,11 @@ bool clear_of(const std::vector<Placement>& placed, const Vec3& c, double r) {
 
 }  // namespace
 
-Cell build_cell(const CellParams& p, const CellState& state) {
-  validate(p);
-  XCT_CHECK(state.progress >= 0 && state.progress <= 1, ErrorKind::Usage,
-            "progress must lie in [0, 1]");
-  const Geometry g(p);
-  const Materials& m = p.materials;
-  const double prog = state.progress;
-  Cell cell;
-  Scene& scene = cell.scene;
-  CellLayout& lay = cell.layout;
-  lay.z_top = g.z_top;
-  lay.z_nak = g.z_nak;
-  lay.contact_radius = g.r_c;
+namespace {
 
-  Rng rng(mix_seed(p.seed, 0xCE11));
-  const double azimuth = rng.uniform(0, 2 * kPi);
-  const CrackSphere cs = crack_sphere(g, p, azimuth);
-  lay.crack_centre = cs.centre;
-  lay.crack_radius = cs.radius;
-  lay.crack_azimuth_rad = azimuth;
-  const Vec3 mouth = cs.outward * ((p.contact_radius - p.crack_start) * g.W) + Vec3{0, 0, g.z_top};
-
+// The parts that do not change: air in the housing, the housing, the Al collector, the NaK
+// layer and the O-ring around it.
+void add_fixed_parts(Scene& scene, const Geometry& g, const Materials& m) {
   scene.add({"cavity", vertical_cylinder(g.z_min, g.z_max, g.r_hi), m.air, kVoid});
   scene.add({"housing",
              subtract(vertical_cylinder(g.z_min, g.z_max, g.r_ho),
@@ -155,16 +138,16 @@ Cell build_cell(const CellParams& p, const CellState& state) {
              subtract(vertical_cylinder(g.z_nak, g.z_top, g.r_hi),
                       vertical_cylinder(g.z_nak - 1, g.z_top + 1, g.r_c)),
              m.oring, kHousing});
+}
 
-  // Voids are placed at their largest size, so they never overlap at any time step, and kept
-  // clear of the crack's mouth.
-  std::vector<Placement> placed{{mouth, 0.03 * g.W}};
-  const double nak_height = g.z_top - g.z_nak;
-
-  // Interface voids: spheres centred above the face whose caps sit on it; the pellet, painted
-  // on top, cuts them. Their footprints cover the requested fraction of the contact disc.
+// Interface voids: spheres centred above the face whose caps sit on it; the pellet, painted on
+// top, cuts them. Their footprints cover the requested fraction of the contact disc at t0 and
+// grow with progress. Placed at their largest, so they never overlap at any step.
+void place_interface_voids(const CellParams& p, const Geometry& g, double prog, Rng& rng,
+                           std::vector<Placement>& placed, CellLayout& lay) {
   const double target = p.interface_void_fraction * kPi * g.r_c * g.r_c;
-  const double grow_i = 1 + p.interface_void_growth;
+  const double grow = 1 + p.interface_void_growth;
+  const double nak_height = g.z_top - g.z_nak;
   double covered = 0;
   for (int attempt = 0; covered < target && attempt < 20000; ++attempt) {
     const double a = rng.uniform(0.02, 0.05) * g.W;  // footprint radius at t0
@@ -172,29 +155,31 @@ Cell build_cell(const CellParams& p, const CellState& state) {
     const double r = std::sqrt(a * a + h * h);
     const double rho = std::sqrt(rng.uniform()) * g.r_c;
     const double phi = rng.uniform(0, 2 * kPi);
-    const Vec3 c{rho * std::cos(phi), rho * std::sin(phi), g.z_top - h * grow_i};
-    if (rho + r * grow_i > g.r_c - 1 || (h + r) * grow_i > nak_height - 2) continue;
-    if (!clear_of(placed, c, r * grow_i)) continue;
-    placed.push_back({c, r * grow_i});
+    const Vec3 c{rho * std::cos(phi), rho * std::sin(phi), g.z_top - h * grow};
+    if (rho + r * grow > g.r_c - 1 || (h + r) * grow > nak_height - 2) continue;
+    if (!clear_of(placed, c, r * grow)) continue;
+    placed.push_back({c, r * grow});
     covered += kPi * a * a;
     const double f = 1 + p.interface_void_growth * prog;
-    const Vec3 now{c.x, c.y, g.z_top - h * f};
-    lay.voids.push_back({"interface", now, r * f});
+    lay.voids.push_back({"interface", Vec3{c.x, c.y, g.z_top - h * f}, r * f});
   }
   XCT_CHECK(covered >= target, ErrorKind::Usage, "cannot place interface voids covering ",
             p.interface_void_fraction, " of the contact area; ask for a smaller fraction");
+}
 
-  // Bubbles in the NaK bulk, away from the face; the largest grows with time.
+// Bubbles in the NaK bulk, away from the face; the largest grows with progress.
+void place_bubbles(const CellParams& p, const Geometry& g, double prog, Rng& rng,
+                   std::vector<Placement>& placed, CellLayout& lay) {
+  const double ceiling = g.z_top - 0.3 * (g.z_top - g.z_nak);  // lowest a bubble may reach
   std::vector<CellLayout::Void> bubbles;
   for (int b = 0, attempt = 0; b < p.bubbles && attempt < 20000; ++attempt) {
     const double r = rng.uniform(0.02, 0.04) * g.W;
     const double rmax = r * (1 + p.bubble_growth);
     const double rho = std::sqrt(rng.uniform()) * g.r_c;
     const double phi = rng.uniform(0, 2 * kPi);
-    const double z = rng.uniform(g.z_nak + rmax + 1, g.z_top - 0.3 * nak_height - rmax);
+    const double z = rng.uniform(g.z_nak + rmax + 1, ceiling - rmax);
     const Vec3 c{rho * std::cos(phi), rho * std::sin(phi), z};
-    if (rho + rmax > g.r_c - 1 || z - rmax < g.z_nak + 1 || z + rmax > g.z_top - 0.3 * nak_height)
-      continue;
+    if (rho + rmax > g.r_c - 1 || z - rmax < g.z_nak + 1 || z + rmax > ceiling) continue;
     if (!clear_of(placed, c, rmax)) continue;
     placed.push_back({c, rmax});
     bubbles.push_back({"bubble", c, r});
@@ -206,21 +191,19 @@ Cell build_cell(const CellParams& p, const CellState& state) {
                          [](const auto& a, const auto& b) { return a.radius < b.radius; });
     largest->radius *= 1 + p.bubble_growth * prog;
   }
-  for (const auto& b : bubbles)
-    lay.voids.push_back(b);
-  for (const auto& v : lay.voids) {
-    scene.add({v.kind == "bubble" ? "bubble" : "interface void", sphere(v.centre, v.radius), m.air,
-               kVoid});
-  }
+  lay.voids.insert(lay.voids.end(), bubbles.begin(), bubbles.end());
+}
 
-  // Na filaments: thin tubes lying on the face, branching random walks that lengthen with time.
+// Na filaments: thin tubes lying on the face, branching random walks that lengthen with time.
+void add_filaments(Scene& scene, const CellParams& p, const Geometry& g, double prog,
+                   CellLayout& lay) {
   const double tube = 0.6 + 0.4 * prog;
+  const int total = 8;  // segments of a fully grown filament; a branch leaves halfway
+  const int grown = std::max(1, static_cast<int>(std::lround(total * (0.3 + 0.7 * prog))));
   for (int f = 0; f < p.filaments; ++f) {
     Rng walk(mix_seed(p.seed, 0xF11A, static_cast<std::uint64_t>(f)));
     const double rho = std::sqrt(walk.uniform()) * (g.r_c - 0.1 * g.W);
     const double phi = walk.uniform(0, 2 * kPi);
-    const int total = 8;
-    const int grown = std::max(1, static_cast<int>(std::lround(total * (0.3 + 0.7 * prog))));
     Vec3 at{rho * std::cos(phi), rho * std::sin(phi), g.z_top - tube};
     double heading = walk.uniform(0, 2 * kPi);
     Vec3 branch_at = at;
@@ -238,44 +221,78 @@ Cell build_cell(const CellParams& p, const CellState& state) {
         branch_heading = dir;
       }
       if (s >= grown || radial(to) > g.r_c - tube - 1) continue;
-      scene.add({"Na filament", cylinder(from, to, tube), m.sodium, kSodium});
-      scene.add({"Na filament", sphere(to, tube), m.sodium, kSodium});
+      scene.add({"Na filament", cylinder(from, to, tube), p.materials.sodium, kSodium});
+      scene.add({"Na filament", sphere(to, tube), p.materials.sodium, kSodium});
       ++lay.filament_segments;
       from = to;
     }
   }
+}
 
-  const ShapePtr pellet = vertical_cylinder(g.z_top, g.z_bot, g.r_p);
-  scene.add({"NASICON pellet", pellet, m.nasicon, kNasicon});
-
-  // The crack and the chip.
-  if (prog > 0) {
-    lay.crack_present = true;
-    lay.chip_separated = prog >= 1;
-    const double opening = p.crack_opening_px * (0.4 + 0.6 * prog);
-    lay.crack_opening_px = opening;
-    const ShapePtr inner = sphere(cs.centre, cs.radius);
-    const ShapePtr outer = sphere(cs.centre, cs.radius + opening);
-    if (!lay.chip_separated) {
-      // Growing down from the face; Na from the filament that opens it fills it.
-      const double depth = prog * p.crack_depth * g.H;
-      lay.crack_depth_limit_px = depth;
-      lay.crack_fill = m.sodium.name;
-      scene.add({"crack",
-                 intersect({subtract(outer, inner), pellet,
-                            half_space({0, 0, g.z_top + depth}, {0, 0, 1})}),
-                 m.sodium, kCrack});
-    } else {
-      // Cut through: the chip moves out and up, NaK fills the crack and the gap it leaves.
-      lay.crack_fill = m.nak.name;
-      lay.crack_depth_limit_px = p.crack_depth * g.H;
-      scene.add({"crack", intersect({outer, pellet}), m.nak, kCrack});
-      lay.chip_shift = cs.outward * p.chip_shift_px + Vec3{0, 0, -0.5 * p.chip_shift_px};
-      scene.add({"chip",
-                 moved(intersect({inner, pellet}), Mat3::identity(), {0, 0, 0}, lay.chip_shift),
-                 m.nasicon, kChip});
-    }
+// The crack grows down from the face (Na from the filament that opens it fills it); at
+// progress 1 it cuts through, the chip moves out and up, and NaK fills the crack and the gap.
+void add_crack(Scene& scene, const CellParams& p, const Geometry& g, const CrackSphere& cs,
+               const ShapePtr& pellet, double prog, CellLayout& lay) {
+  if (!(prog > 0)) return;
+  const Materials& m = p.materials;
+  lay.crack_present = true;
+  lay.chip_separated = prog >= 1;
+  lay.crack_opening_px = p.crack_opening_px * (0.4 + 0.6 * prog);
+  const ShapePtr inner = sphere(cs.centre, cs.radius);
+  const ShapePtr outer = sphere(cs.centre, cs.radius + lay.crack_opening_px);
+  if (!lay.chip_separated) {
+    const double depth = prog * p.crack_depth * g.H;
+    lay.crack_depth_limit_px = depth;
+    lay.crack_fill = m.sodium.name;
+    scene.add({"crack",
+               intersect({subtract(outer, inner), pellet,
+                          half_space({0, 0, g.z_top + depth}, {0, 0, 1})}),
+               m.sodium, kCrack});
+    return;
   }
+  lay.crack_fill = m.nak.name;
+  lay.crack_depth_limit_px = p.crack_depth * g.H;
+  scene.add({"crack", intersect({outer, pellet}), m.nak, kCrack});
+  lay.chip_shift = cs.outward * p.chip_shift_px + Vec3{0, 0, -0.5 * p.chip_shift_px};
+  scene.add({"chip", moved(intersect({inner, pellet}), Mat3::identity(), {0, 0, 0}, lay.chip_shift),
+             m.nasicon, kChip});
+}
+
+}  // namespace
+
+Cell build_cell(const CellParams& p, const CellState& state) {
+  validate(p);
+  XCT_CHECK(state.progress >= 0 && state.progress <= 1, ErrorKind::Usage,
+            "progress must lie in [0, 1]");
+  const Geometry g(p);
+  const double prog = state.progress;
+  Cell cell;
+  CellLayout& lay = cell.layout;
+  lay.z_top = g.z_top;
+  lay.z_nak = g.z_nak;
+  lay.contact_radius = g.r_c;
+
+  Rng rng(mix_seed(p.seed, 0xCE11));
+  const double azimuth = rng.uniform(0, 2 * kPi);
+  const CrackSphere cs = crack_sphere(g, p, azimuth);
+  lay.crack_centre = cs.centre;
+  lay.crack_radius = cs.radius;
+  lay.crack_azimuth_rad = azimuth;
+
+  add_fixed_parts(cell.scene, g, p.materials);
+  // Voids keep clear of the crack's mouth.
+  const Vec3 mouth = cs.outward * ((p.contact_radius - p.crack_start) * g.W) + Vec3{0, 0, g.z_top};
+  std::vector<Placement> placed{{mouth, 0.03 * g.W}};
+  place_interface_voids(p, g, prog, rng, placed, lay);
+  place_bubbles(p, g, prog, rng, placed, lay);
+  for (const auto& v : lay.voids) {
+    cell.scene.add({v.kind == "bubble" ? "bubble" : "interface void", sphere(v.centre, v.radius),
+                    p.materials.air, kVoid});
+  }
+  add_filaments(cell.scene, p, g, prog, lay);
+  const ShapePtr pellet = vertical_cylinder(g.z_top, g.z_bot, g.r_p);
+  cell.scene.add({"NASICON pellet", pellet, p.materials.nasicon, kNasicon});
+  add_crack(cell.scene, p, g, cs, pellet, prog, lay);
   return cell;
 }
 
