@@ -206,8 +206,8 @@ void register_simulate(CLI::App& app, Context& ctx) {
                   "sample-detector distance in mm for the phase-contrast edge term (0: none)")
       ->capture_default_str()
       ->group(g);
-  cmd->add_option("--zingers-per-projection", p.detector.zingers_per_projection,
-                  "mean zinger count per projection")
+  cmd->add_option("--zingers-per-frame", p.detector.zingers_per_frame,
+                  "mean zinger count per frame (projections, flats and darks)")
       ->capture_default_str()
       ->group(g);
   cmd->add_flag("--no-noise", o->no_noise, "no photon or read noise")->group(g);

@@ -78,8 +78,8 @@ void validate(const DetectorParams& p) {
   usage(p.drift_fraction >= 0 && p.drift_fraction < 0.5,
         "the intensity drift must lie in [0, 0.5)");
   usage(p.blur_sigma_px >= 0 && p.blur_sigma_px <= 10, "the blur sigma must lie in [0, 10] pixels");
-  usage(p.zingers_per_projection >= 0 && p.zingers_per_projection <= 100,
-        "zingers per projection must lie in [0, 100]");
+  usage(p.zingers_per_frame >= 0 && p.zingers_per_frame <= 100,
+        "zingers per frame must lie in [0, 100]");
   usage(p.phase_distance_mm >= 0 && p.phase_distance_mm <= 2000,
         "the phase distance must lie in [0, 2000] mm");
   usage(p.pixel_size_um > 0 && std::isfinite(p.pixel_size_um), "the pixel size must be positive");
@@ -177,6 +177,13 @@ double beam_intensity(const DetectorModel& det, std::size_t frame) {
   return 1 - f * t + 0.25 * f * std::sin(2 * kPi * 1.3 * t);
 }
 
+void ExposureStats::merge(const ExposureStats& other) {
+  saturated += other.saturated;
+  zingers.insert(zingers.end(), other.zingers.begin(), other.zingers.end());
+  flat_zingers.insert(flat_zingers.end(), other.flat_zingers.begin(), other.flat_zingers.end());
+  dark_zingers.insert(dark_zingers.end(), other.dark_zingers.begin(), other.dark_zingers.end());
+}
+
 void expose(const DetectorModel& det, FrameKind kind, std::size_t frame, std::size_t step,
             const float* transmission, const float* delta, float* out, ExposureStats& stats) {
   const DetectorParams& p = det.params;
@@ -236,9 +243,14 @@ void expose(const DetectorModel& det, FrameKind kind, std::size_t frame, std::si
       }
     }
   }
-  if (kind == FrameKind::Projection && p.zingers) {
-    Rng z(mix_seed(p.zinger_seed, kZingerStream, step, frame));
-    const int count = static_cast<int>(z.poisson(p.zingers_per_projection));
+  if (p.zingers) {
+    // Projections draw from the zinger stream itself, flats and darks from their own.
+    const std::uint64_t stream = kZingerStream + (kind == FrameKind::Projection ? 0 : 1 + kind_id);
+    std::vector<Zinger>& list = kind == FrameKind::Projection ? stats.zingers
+                                : kind == FrameKind::Flat     ? stats.flat_zingers
+                                                              : stats.dark_zingers;
+    Rng z(mix_seed(p.zinger_seed, stream, step, frame));
+    const int count = static_cast<int>(z.poisson(p.zingers_per_frame));
     for (int k = 0; k < count; ++k) {
       const std::size_t v = z.below(rows), u = z.below(cols);
       const double counts = p.flux * z.uniform(0.5, 3.0);
@@ -247,7 +259,7 @@ void expose(const DetectorModel& det, FrameKind kind, std::size_t frame, std::si
         const std::size_t vv = std::min(rows - 1, v + (q == 2 ? 1 : 0));
         const std::size_t uu = std::min(cols - 1, u + (q == 1 ? 1 : 0));
         value[vv * cols + uu] += counts;
-        stats.zingers.push_back({frame, vv, uu, counts});
+        list.push_back({frame, vv, uu, counts});
       }
     }
   }

@@ -24,11 +24,11 @@ struct DetectorParams {
   bool intensity_drift = true;   // slow drift of the beam during the scan
   double drift_fraction = 0.01;  // intensity lost from the first to the last projection
   double dark_level = 100;
-  double read_noise = 2.0;     // counts, standard deviation
-  bool pixel_gain = true;      // fixed gain pattern (flat-fielding removes it)
-  double blur_sigma_px = 0.7;  // Gaussian detector blur, 0 = none
-  bool zingers = true;
-  double zingers_per_projection = 0.2;
+  double read_noise = 2.0;              // counts, standard deviation
+  bool pixel_gain = true;               // fixed gain pattern (flat-fielding removes it)
+  double blur_sigma_px = 0.7;           // Gaussian detector blur, 0 = none
+  bool zingers = true;                  // in every frame: projections, flats and darks
+  double zingers_per_frame = 0.2;  // mean count per frame
   std::uint64_t zinger_seed = 1;
   bool stripes = true;
   std::uint64_t defect_seed = 1;
@@ -56,6 +56,8 @@ struct Zinger {
   double counts = 0;
 };
 
+enum class FrameKind { Projection, Flat, Dark };
+
 // The fixed properties of one detector, shared by every scan of a time series.
 struct DetectorModel {
   DetectorParams params;
@@ -71,12 +73,11 @@ DetectorModel make_detector(const DetectorParams& params, std::size_t n_rows, st
 // Checks the parameters; throws ErrorKind::Usage with a one-line reason.
 void validate(const DetectorParams& params);
 
-enum class FrameKind { Projection, Flat, Dark };
-
 // Frames come out as counts in float: whole numbers within [0, 65535] unless float_counts.
 struct ExposureStats {
   std::size_t saturated = 0;  // samples clipped at 65535
-  std::vector<Zinger> zingers;
+  std::vector<Zinger> zingers, flat_zingers, dark_zingers;
+  void merge(const ExposureStats& other);
 };
 
 // Exposes one frame. `transmission` (rows x cols) is the sample's transmission, ignored for

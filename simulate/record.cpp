@@ -95,7 +95,7 @@ json detector(const DetectorModel& det) {
           {"n_flats", d.n_flats},
           {"n_flats_after", d.n_flats_after},
           {"n_darks", d.n_darks},
-          {"zingers_per_projection", d.zingers ? d.zingers_per_projection : 0.0},
+          {"zingers_per_frame", d.zingers ? d.zingers_per_frame : 0.0},
           {"zinger_seed", d.zinger_seed},
           {"defect_seed", d.defect_seed},
           {"stripes", stripes}};
@@ -138,9 +138,12 @@ void TruthRecord::add_step(const StepRecord& s) {
   const CellLayout& lay = *s.layout;
   const StepMetrics& m = *s.metrics;
   const Pose& pose = *s.pose;
-  json zingers = json::array();
-  for (const auto& z : s.stats->zingers)
-    zingers.push_back({z.frame, z.row, z.col});
+  auto zinger_list = [](const std::vector<Zinger>& list) {
+    json out = json::array();
+    for (const auto& z : list)
+      out.push_back({z.frame, z.row, z.col});
+    return out;
+  };
   json voids = json::array();
   for (const auto& v : lay.voids) {
     voids.push_back({{"kind", v.kind}, {"centre", vec(v.centre)}, {"radius", v.radius}});
@@ -182,7 +185,9 @@ void TruthRecord::add_step(const StepRecord& s) {
        {"preview_row", s.preview_row ? json(*s.preview_row) : json(nullptr)},
        {"voids", voids},
        {"filament_segments", lay.filament_segments},
-       {"zingers", zingers},
+       {"zingers", zinger_list(s.stats->zingers)},
+       {"flat_zingers", zinger_list(s.stats->flat_zingers)},
+       {"dark_zingers", zinger_list(s.stats->dark_zingers)},
        {"saturated_samples", s.stats->saturated}});
 }
 

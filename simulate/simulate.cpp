@@ -47,8 +47,8 @@ class StepScanner {
                      SinogramTap* tap) {
     ExposureStats stats;
     const auto& d = p_.detector;
-    reference(step, FrameKind::Flat, 0, d.n_flats, sink, tap);
-    reference(step, FrameKind::Dark, 0, d.n_darks, sink, tap);
+    reference(step, FrameKind::Flat, 0, d.n_flats, sink, tap, stats);
+    reference(step, FrameKind::Dark, 0, d.n_darks, sink, tap, stats);
     const bool phase = d.phase_distance_mm > 0;
     for (std::size_t a0 = 0; a0 < p_.n_angles; a0 += kChunk) {
       const std::size_t count = std::min(kChunk, p_.n_angles - a0);
@@ -62,14 +62,13 @@ class StepScanner {
                phase ? delta.data() : nullptr, frame(k), local[k]);
       }
       for (std::size_t k = 0; k < count; ++k) {
-        stats.saturated += local[k].saturated;
-        stats.zingers.insert(stats.zingers.end(), local[k].zingers.begin(), local[k].zingers.end());
+        stats.merge(local[k]);
         if (tap) tap->add_projection(a0 + k, frame(k));
       }
       sink.write(FrameRole::Projection, a0, count, samples(count));
       progress_.advance(count);
     }
-    reference(step, FrameKind::Flat, d.n_flats, d.n_flats + d.n_flats_after, sink, tap);
+    reference(step, FrameKind::Flat, d.n_flats, d.n_flats + d.n_flats_after, sink, tap, stats);
     return stats;
   }
 
@@ -90,14 +89,16 @@ class StepScanner {
   }
 
   void reference(std::size_t step, FrameKind kind, std::size_t begin, std::size_t end,
-                 ScanSink& sink, SinogramTap* tap) {
+                 ScanSink& sink, SinogramTap* tap, ExposureStats& stats) {
     for (std::size_t f0 = begin; f0 < end; f0 += kChunk) {
       const std::size_t count = std::min(kChunk, end - f0);
+      std::vector<ExposureStats> local(count);
 #pragma omp parallel for schedule(dynamic, 1)
       for (long k = 0; k < static_cast<long>(count); ++k) {
-        ExposureStats unused;
-        expose(det_, kind, f0 + k, step, nullptr, nullptr, frame(k), unused);
+        expose(det_, kind, f0 + k, step, nullptr, nullptr, frame(k), local[k]);
       }
+      for (const auto& l : local)
+        stats.merge(l);
       for (std::size_t k = 0; tap && k < count; ++k) {
         if (kind == FrameKind::Dark) tap->add_dark(frame(k));
         if (kind == FrameKind::Flat && f0 + k < p_.detector.n_flats) tap->add_flat(frame(k));
