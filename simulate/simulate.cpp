@@ -6,7 +6,11 @@
 #include <numbers>
 #include <optional>
 
+#include <omp.h>
+#include <unistd.h>
+
 #include "core/error.hpp"
+#include "io/check.hpp"
 #include "simulate/preview.hpp"
 #include "simulate/projector.hpp"
 #include "simulate/random.hpp"
@@ -227,9 +231,29 @@ Pose step_pose(const SimulationParams& p, std::size_t step) {
   return pose;
 }
 
+// Memory a run holds at once, whatever the number of angles or time steps.
+std::size_t working_memory(const SimulationParams& p) {
+  const std::size_t H = p.cell.n_rows, W = p.cell.n_cols, frame = H * W;
+  const auto threads = static_cast<std::size_t>(std::max(1, omp_get_max_threads()));
+  std::size_t bytes = 16 * frame * (4 + 2);  // a chunk of frames, float and uint16
+  bytes += threads * frame * (4 + 4 + 8);    // per thread: transmission, delta, exposure
+  bytes += 3 * frame * 4;                    // the detector's beam, gain and dark maps
+  if (p.truth) bytes += 8 * W * W * (p.truth_attenuation ? 5 : 1);  // a slab of truth slices
+  if (p.previews) bytes += p.n_angles * W * 4;                      // the preview's sinogram
+  return bytes;
+}
+
 SimulationOutputs simulate(const SimulationParams& p, const fs::path& out_dir, Logger& log,
                            Progress::Style progress_style) {
   validate(p);
+  const std::size_t needed = working_memory(p);
+  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
+  if (pages > 0 && page > 0) {
+    const auto ram = static_cast<std::size_t>(pages) * static_cast<std::size_t>(page);
+    XCT_CHECK(needed < ram / 10 * 8, ErrorKind::Usage, "simulating this detector needs about ",
+              human_bytes(needed), " of memory and this machine has ", human_bytes(ram),
+              ": use fewer --cols or --rows");
+  }
   // Placing the voids can fail (too large a fraction asked for): find out before writing.
   build_cell(p.cell, {step_progress(p, 0)});
   const std::size_t H = p.cell.n_rows, W = p.cell.n_cols;
@@ -240,7 +264,8 @@ SimulationOutputs simulate(const SimulationParams& p, const fs::path& out_dir, L
   const std::size_t frames =
       p.n_angles + p.detector.n_flats + p.detector.n_flats_after + p.detector.n_darks;
   log.info("simulating ", p.time_steps, " scan(s) of ", p.n_angles, " angles on a ", W, " x ", H,
-           " detector; rotation axis at column ", true_centre(p));
+           " detector; rotation axis at column ", true_centre(p), "; working memory about ",
+           human_bytes(needed));
   Progress progress("simulate", p.time_steps * (frames + (p.truth ? H : 0)), stderr,
                     progress_style);
   StepScanner scanner(p, det, progress);

@@ -54,6 +54,8 @@ void validate(const SimulationParams& params);
 Pose step_pose(const SimulationParams& params, std::size_t step);
 // The failure progress at a time step.
 double step_progress(const SimulationParams& params, std::size_t step);
+// Bytes a run holds in memory at once (frames in flight, per-thread buffers, truth slabs).
+std::size_t working_memory(const SimulationParams& params);
 // The detector column of the rotation axis.
 double true_centre(const SimulationParams& params);
 // Projection angles in radians: 0 to pi, both end points.
