@@ -1,13 +1,12 @@
 // `xct simulate OUTDIR`: raw scans of the in situ NaK | NASICON cell with exact ground truth
 // (see simulate/simulate.hpp for the files it writes and docs/simulator.md for the model).
+#include <toml++/toml.h>
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <memory>
 #include <optional>
-#include <string>
-
-#include <toml++/toml.h>
 #include <sstream>
+#include <string>
 
 #include "cli/commands.hpp"
 #include "core/error.hpp"
@@ -22,7 +21,7 @@ struct SimulateCmdOptions {
   sim::SimulationParams p;
   std::size_t cols = 256;
   std::optional<std::size_t> rows;
-  double progress = -1;
+
   std::uint64_t seed = 1;
   std::optional<std::uint64_t> cell_seed, noise_seed, zinger_seed, defect_seed, drift_seed;
   std::string format = "hdf5";
@@ -120,7 +119,7 @@ void register_simulate(CLI::App& app, Context& ctx) {
                   "scans of the same cell as the crack grows and the chip separates")
       ->capture_default_str()
       ->group(g);
-  cmd->add_option("--progress", o->progress,
+  cmd->add_option("--progress", p.progress,
                   "failure state of a single scan: 0 intact, 0-1 crack growing, 1 chip cut off "
                   "(default 0.5)")
       ->group(g);
@@ -245,7 +244,7 @@ void register_simulate(CLI::App& app, Context& ctx) {
     sim::SimulationParams& p = o->p;
     p.cell.n_cols = o->cols;
     p.cell.n_rows = o->rows.value_or(o->cols);
-    if (o->progress >= 0 || cmd->count("--progress") > 0) p.progress = o->progress;
+
     p.cell.seed = o->cell_seed.value_or(o->seed);
     p.detector.noise_seed = o->noise_seed.value_or(o->seed);
     p.detector.zinger_seed = o->zinger_seed.value_or(o->seed);

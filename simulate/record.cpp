@@ -105,14 +105,14 @@ json detector(const DetectorModel& det) {
 
 struct TruthRecord::Impl {
   json doc;
-  double pixel_um = 0, band_px = 0;
+  double pixel_um = 0;
 };
 
 TruthRecord::TruthRecord(const SimulationParams& p, const DetectorModel& det)
     : impl_(std::make_unique<Impl>()) {
   json& doc = impl_->doc;
   impl_->pixel_um = p.detector.pixel_size_um;
-  impl_->band_px = p.band_um / p.detector.pixel_size_um;
+
   doc["format"] = "xct simulate truth 1";
   doc["xct_version"] = kVersion;
   doc["command"] = p.command;
@@ -175,7 +175,7 @@ void TruthRecord::add_step(const StepRecord& s) {
          {"volume_um3", m.chip_volume * v3},
          {"shift_px", vec(lay.chip_shift)}}},
        {"contact_area_fraction", m.contact_area_fraction},
-       {"interface_band_px", impl_->band_px},
+       {"interface_band_px", m.band},
        {"interface_void_volume", m.interface_void_volume},
        {"interface_void_volume_um3", m.interface_void_volume * v3},
        {"void_volume_in_nak", m.void_volume_in_nak},

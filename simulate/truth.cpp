@@ -162,7 +162,6 @@ StepMetrics measure(const Cell& cell, const CellParams& params, double band_px, 
     }
   }
   m.contact_area_fraction = metal + gas > 0 ? metal / (metal + gas) : 0;
-  (void)W;
   return m;
 }
 
