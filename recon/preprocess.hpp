@@ -1,0 +1,48 @@
+// From raw scan rows to -log sinograms: the preprocessing chain of one slab of detector rows.
+//
+//   read rows -> reduce flats and darks -> flat-field (policies, counts) -> zingers
+//   -> ring removal -> -log
+//
+// Zingers and rings are removed on flat-fielded transmission sinograms, where Algotom's
+// thresholds are defined (a relative threshold needs transmission, not attenuation).
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/logger.hpp"
+#include "io/scan.hpp"
+#include "recon/flatfield.hpp"
+#include "recon/rings.hpp"
+#include "recon/zinger.hpp"
+
+namespace xct::recon {
+
+struct PreprocessParams {
+  // Median by default: robust to the zingers that hit flats and darks too.
+  FrameReduction flat_reduction = FrameReduction::Median;
+  FrameReduction dark_reduction = FrameReduction::Median;
+  FlatFieldParams flat;
+  bool interpolate_flats = true;  // between flats taken before and after, when both exist
+  std::optional<ZingerParams> zinger = ZingerParams{};  // nullopt: keep zingers
+  RingOptions rings;                                    // method "none" by default
+};
+
+struct PreprocessReport {
+  FlatFieldCounts counts;
+  std::size_t zingers_replaced = 0;
+  std::size_t stripe_columns_flagged = 0;  // by detection-based ring methods
+  bool flats_interpolated = false;
+  void merge(const PreprocessReport& other);
+};
+
+// Sinograms [rows, angles, cols] of detector rows `rows`, over the projections `projections`
+// (all by default), as -log line integrals. Throws BadData for scans it cannot correct
+// (no flats, unusable flats, non-finite samples under the policies).
+HostArray<float, 3> read_sinograms(ScanReader& reader, Range rows, const PreprocessParams& params,
+                                   PreprocessReport& report,
+                                   std::optional<Range> projections = std::nullopt);
+
+}  // namespace xct::recon
