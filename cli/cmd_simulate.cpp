@@ -1,14 +1,13 @@
 // `xct simulate OUTDIR`: raw scans of the in situ NaK | NASICON cell with exact ground truth
 // (see simulate/simulate.hpp for the files it writes and docs/simulator.md for the model).
-#include <toml++/toml.h>
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <memory>
 #include <optional>
-#include <sstream>
 #include <string>
 
 #include "cli/commands.hpp"
+#include "cli/config_flags.hpp"
 #include "core/error.hpp"
 #include "simulate/simulate.hpp"
 
@@ -31,61 +30,8 @@ struct SimulateCmdOptions {
   std::string truth = "all";
   std::string config_file;
   bool no_previews = false;
+  std::optional<double> cell_radius;
 };
-
-// Sets every option named in the config's [simulate] table that the command line left unset,
-// as if it had been given there. An unknown key or a bad value is a usage error.
-void apply_config(CLI::App& cmd, const std::string& file) {
-  toml::table doc;
-  try {
-    doc = toml::parse_file(file);
-  } catch (const toml::parse_error& e) {
-    XCT_THROW(ErrorKind::Usage, "cannot read config ", file, ": ", e.description(), " (line ",
-              e.source().begin.line, ")");
-  }
-  const toml::table* table = doc["simulate"].as_table();
-  XCT_CHECK(table != nullptr, ErrorKind::Usage, "config ", file, " has no [simulate] table");
-  for (const auto& [key, node] : *table) {
-    const std::string name(key.str());
-    CLI::Option* opt = cmd.get_option_no_throw("--" + name);
-    XCT_CHECK(opt != nullptr && name != "config", ErrorKind::Usage, "config ", file,
-              ": unknown key [simulate] ", name,
-              " (keys are the long flag names of 'xct help simulate')");
-    if (opt->count() > 0) continue;  // the command line wins
-    std::string value;
-    if (node.is_string()) {
-      value = node.as_string()->get();
-    } else if (node.is_boolean()) {
-      if (!node.as_boolean()->get()) continue;  // a switch set to false is a switch not given
-      value = "true";
-    } else if (node.is_integer()) {
-      value = std::to_string(node.as_integer()->get());
-    } else if (node.is_floating_point()) {
-      std::ostringstream os;
-      os.precision(17);
-      os << node.as_floating_point()->get();
-      value = os.str();
-    } else {
-      XCT_THROW(ErrorKind::Usage, "config ", file, ": [simulate] ", name,
-                " must be a string, number or boolean");
-    }
-    try {
-      opt->add_result(value);
-      opt->run_callback();
-    } catch (const CLI::ParseError& e) {
-      XCT_THROW(ErrorKind::Usage, "config ", file, ": [simulate] ", name, " = ", value, ": ",
-                e.what());
-    }
-  }
-}
-
-// The command line as recorded in the outputs.
-std::string full_command(const std::vector<std::string>& args) {
-  std::string s = "xct";
-  for (const auto& a : args)
-    s += " " + a;
-  return s;
-}
 
 }  // namespace
 
@@ -153,6 +99,10 @@ void register_simulate(CLI::App& app, Context& ctx) {
   cmd->add_flag("--no-previews", o->no_previews, "no PNG pictures in OUTDIR/previews")->group(g);
 
   g = "Cell";
+  cmd->add_option("--cell-radius", o->cell_radius,
+                  "outer radius of the housing, fraction of --cols (default 0.42); every other "
+                  "radius scales with it: a smaller cell leaves room for a far off-centre axis")
+      ->group(g);
   cmd->add_option("--interface-voids", p.cell.interface_void_fraction,
                   "fraction of the NaK contact disc out of contact at the first step")
       ->capture_default_str()
@@ -240,7 +190,7 @@ void register_simulate(CLI::App& app, Context& ctx) {
       ->group(g);
 
   cmd->callback([o, &ctx, cmd]() {
-    if (!o->config_file.empty()) apply_config(*cmd, o->config_file);
+    if (!o->config_file.empty()) apply_config_table(*cmd, o->config_file, "simulate", true);
     sim::SimulationParams& p = o->p;
     p.cell.n_cols = o->cols;
     p.cell.n_rows = o->rows.value_or(o->cols);
@@ -265,6 +215,14 @@ void register_simulate(CLI::App& app, Context& ctx) {
     if (o->ideal || o->no_zingers) d.zingers = false;
     if (o->ideal || o->no_stripes) d.stripes = false;
     if (o->ideal || o->no_blur) d.blur_sigma_px = 0;
+    if (o->cell_radius) {
+      XCT_CHECK(*o->cell_radius > 0 && *o->cell_radius <= 0.47, ErrorKind::Usage,
+                "--cell-radius must lie in (0, 0.47]");
+      const double scale = *o->cell_radius / p.cell.housing_outer;
+      for (double* r : {&p.cell.housing_outer, &p.cell.housing_inner, &p.cell.pellet_radius,
+                        &p.cell.contact_radius, &p.cell.crack_start})
+        *r *= scale;
+    }
     p.command = full_command(ctx.argv);
     const auto out =
         sim::simulate(p, o->out_dir, ctx.log,

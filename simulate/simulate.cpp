@@ -177,9 +177,12 @@ void validate(const SimulationParams& p) {
   usage(p.time_steps >= 1 && p.time_steps <= 100, "time steps must lie in [1, 100]");
   usage(!p.progress || (*p.progress >= 0 && *p.progress <= 1), "progress must lie in [0, 1]");
   usage(!p.progress || p.time_steps == 1, "progress applies to a single scan only");
-  usage(std::isfinite(p.axis_offset_px) &&
-            std::abs(p.axis_offset_px) <= 0.05 * static_cast<double>(p.cell.n_cols),
-        "the axis offset must lie within 5% of the detector width");
+  // The axis may sit anywhere that keeps the whole cell in the field of view.
+  const double room = (0.5 - p.cell.housing_outer) * static_cast<double>(p.cell.n_cols) - 1;
+  XCT_CHECK(std::isfinite(p.axis_offset_px) && std::abs(p.axis_offset_px) <= room,
+            ErrorKind::Usage, "the axis offset must keep the cell in the field of view: at most ",
+            std::floor(std::max(0.0, room) * 10) / 10,
+            " px for this cell (a smaller --cell-radius leaves more room)");
   usage(p.supersample >= 1 && p.supersample <= 8, "supersampling must lie in [1, 8]");
   usage(p.truth_supersample >= 1 && p.truth_supersample <= 8,
         "truth supersampling must lie in [1, 8]");

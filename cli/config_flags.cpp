@@ -1,0 +1,69 @@
+#include "cli/config_flags.hpp"
+
+#include <toml++/toml.h>
+#include <CLI/CLI.hpp>
+#include <sstream>
+
+#include "core/error.hpp"
+
+namespace xct::cli {
+
+namespace {
+
+// The TOML value as the text a flag would have been given; empty for a false switch.
+std::string flag_text(const toml::node& node, const std::string& where) {
+  if (node.is_string()) return node.as_string()->get();
+  if (node.is_boolean()) return node.as_boolean()->get() ? "true" : "";
+  if (node.is_integer()) return std::to_string(node.as_integer()->get());
+  if (node.is_floating_point()) {
+    std::ostringstream os;
+    os.precision(17);
+    os << node.as_floating_point()->get();
+    return os.str();
+  }
+  XCT_THROW(ErrorKind::Usage, where, " must be a string, number or boolean");
+}
+
+}  // namespace
+
+void apply_config_table(CLI::App& cmd, const std::string& file, const std::string& table_name,
+                        bool required) {
+  toml::table doc;
+  try {
+    doc = toml::parse_file(file);
+  } catch (const toml::parse_error& e) {
+    XCT_THROW(ErrorKind::Usage, "cannot read config ", file, ": ", e.description(), " (line ",
+              e.source().begin.line, ")");
+  }
+  const toml::table* table = doc[table_name].as_table();
+  if (table == nullptr) {
+    XCT_CHECK(!required, ErrorKind::Usage, "config ", file, " has no [", table_name, "] table");
+    return;
+  }
+  for (const auto& [key, node] : *table) {
+    const std::string name(key.str());
+    const std::string where = "config " + file + ": [" + table_name + "] " + name;
+    CLI::Option* opt = cmd.get_option_no_throw("--" + name);
+    XCT_CHECK(opt != nullptr && name != "config", ErrorKind::Usage, "config ", file,
+              ": unknown key [", table_name, "] ", name,
+              " (keys are the long flag names of 'xct help ", cmd.get_name(), "')");
+    if (opt->count() > 0) continue;  // the command line wins
+    const std::string value = flag_text(node, where);
+    if (value.empty()) continue;  // a switch set to false is a switch not given
+    try {
+      opt->add_result(value);
+      opt->run_callback();
+    } catch (const CLI::ParseError& e) {
+      XCT_THROW(ErrorKind::Usage, where, " = ", value, ": ", e.what());
+    }
+  }
+}
+
+std::string full_command(const std::vector<std::string>& args) {
+  std::string s = "xct";
+  for (const auto& a : args)
+    s += " " + a;
+  return s;
+}
+
+}  // namespace xct::cli
