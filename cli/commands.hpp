@@ -24,5 +24,6 @@ struct Context {
 void register_info(CLI::App& app, Context& ctx);
 void register_check(CLI::App& app, Context& ctx);
 void register_simulate(CLI::App& app, Context& ctx);
+void register_center(CLI::App& app, Context& ctx);
 
 }  // namespace xct::cli

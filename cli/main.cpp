@@ -56,6 +56,7 @@ int main(int argc, char** argv) {
   xct::cli::register_info(app, ctx);
   xct::cli::register_check(app, ctx);
   xct::cli::register_simulate(app, ctx);
+  xct::cli::register_center(app, ctx);
   app.parse_complete_callback([&]() {
     if (verbose) log.set_min_level(xct::LogLevel::Debug);
     if (quiet) log.set_min_level(xct::LogLevel::Warn);

@@ -1,0 +1,317 @@
+// `xct center INPUT`: measures the centre of rotation of a raw scan on one detector row,
+// prints it with the method, and records it in a JSON file beside the input (tomopy-cli keeps
+// its centres the same way) so that later runs can use it. `--try` reconstructs the row at a
+// series of centres instead and names each slice by the exact centre used.
+#include <CLI/CLI.hpp>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <fstream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <sstream>
+
+#include "cli/commands.hpp"
+#include "cli/config_flags.hpp"
+#include "cli/input_options.hpp"
+#include "cli/prep_options.hpp"
+#include "core/error.hpp"
+#include "core/version.hpp"
+#include "io/atomic_file.hpp"
+#include "io/scan.hpp"
+#include "io/tiff.hpp"
+#include "recon/center.hpp"
+#include "recon/fbp.hpp"
+#include "recon/half_turn.hpp"
+#include "recon/preprocess.hpp"
+
+namespace xct::cli {
+
+namespace {
+
+struct CenterCmdOptions {
+  InputOptions input;
+  PrepOptions prep;
+  std::optional<std::size_t> row;
+  std::size_t band = 16;
+  std::string method = "vo";
+  bool gradient = false;
+  bool pc_normalize = false;
+  bool no_refine = false;
+  std::optional<double> start, stop;
+  double step = 0.25, radius = 4.0, ratio = 0.5;
+  bool no_downsample = false;
+  bool try_mode = false;
+  std::string try_range;  // START,STOP,STEP
+  std::string filter = "hann";
+  std::string out_dir;
+  std::string record;
+  bool no_record = false;
+};
+
+void add_center_options(CLI::App& cmd, CenterCmdOptions& o) {
+  const std::string g = "Centre";
+  cmd.add_option("--row", o.row, "detector row to measure on (default: the middle row)")->group(g);
+  cmd.add_option("--band", o.band,
+                 "rows around --row measured on: vo averages their sinograms, pc registers them "
+                 "as two projections")
+      ->capture_default_str()
+      ->group(g);
+  cmd.add_option("--method", o.method,
+                 "vo (Vo's Fourier metric on the band's mean sinogram) or pc (correlation of the "
+                 "projections 180 degrees apart)")
+      ->capture_default_str()
+      ->group(g);
+  cmd.add_option("--start", o.start, "vo: smallest centre searched (default: a quarter width)")
+      ->group(g);
+  cmd.add_option("--stop", o.stop, "vo: largest centre searched (default: three quarters)")
+      ->group(g);
+  cmd.add_option("--step", o.step, "vo: fine search step, columns")
+      ->capture_default_str()
+      ->group(g);
+  cmd.add_option("--radius", o.radius, "vo: fine search half-width, columns")
+      ->capture_default_str()
+      ->group(g);
+  cmd.add_option("--ratio", o.ratio, "vo: object width over the detector width")
+      ->capture_default_str()
+      ->group(g);
+  cmd.add_flag("--no-downsample", o.no_downsample, "vo: coarse search at full resolution")
+      ->group(g);
+  cmd.add_flag("--no-refine", o.no_refine,
+               "vo: return the fine search's minimum as Algotom does, without the parabola "
+               "refinement")
+      ->group(g);
+  cmd.add_flag("--pc-normalize", o.pc_normalize,
+               "pc: normalise the cross-power spectrum (Algotom's phase correlation; fails on "
+               "noisy projections)")
+      ->group(g);
+  cmd.add_flag("--gradient", o.gradient,
+               "pc: correlate complex gradients (Algotom's default; worse on noisy data)")
+      ->group(g);
+  const std::string t = "Try mode";
+  cmd.add_flag("--try", o.try_mode,
+               "reconstruct the row at a series of centres and write one TIFF per centre")
+      ->group(t);
+  cmd.add_option("--try-range", o.try_range,
+                 "centres START,STOP,STEP (default: the measured centre +- 5 in steps of 0.5)")
+      ->group(t);
+  cmd.add_option("--filter", o.filter, "FBP window: hann, hamming, ..., none")
+      ->capture_default_str()
+      ->group(t);
+  cmd.add_option("-o,--out", o.out_dir,
+                 "folder for the trial slices (default: INPUT_rec/try_center beside the input)")
+      ->group(t);
+  const std::string r = "Record";
+  cmd.add_option("--record", o.record,
+                 "JSON file the centre is recorded in (default: xct_center.json beside the input)")
+      ->group(r);
+  cmd.add_flag("--no-record", o.no_record, "print the centre only")->group(r);
+}
+
+// The input as an absolute path without a trailing separator.
+std::filesystem::path input_path(const std::string& input) {
+  std::filesystem::path p = std::filesystem::absolute(input).lexically_normal();
+  return p.has_filename() ? p : p.parent_path();
+}
+// Trial slices go beside the input, into INPUT_rec/try_center (tomocupy's habit).
+std::filesystem::path try_dir(const std::string& input) {
+  const auto p = input_path(input);
+  return p.parent_path() / (p.stem().string() + "_rec") / "try_center";
+}
+// The record lives beside an input file, or inside an input folder (a TIFF scan).
+std::filesystem::path record_file(const std::string& input) {
+  const auto p = input_path(input);
+  return (std::filesystem::is_directory(p) ? p : p.parent_path()) / "xct_center.json";
+}
+
+// The -log sinograms [row, angle, col] of a band of rows over the first half turn, in
+// increasing angle order.
+struct BandSinograms {
+  HostArray<float, 3> sinos;
+  std::vector<double> angles;
+  Range rows;
+};
+
+BandSinograms band_sinograms(ScanReader& reader, Range rows, const recon::PreprocessParams& prep,
+                             recon::PreprocessReport& report) {
+  const ScanInfo& info = reader.info();
+  XCT_CHECK(!info.angles_rad.empty(), ErrorKind::BadData,
+            "the scan records no angles; give them with --angles-file or --angle-range");
+  const recon::HalfTurn h = recon::first_half_turn(info.angles_rad);
+  auto read = recon::read_sinograms(reader, rows, prep, report, Range{h.begin, h.end});
+  const std::size_t n_a = h.end - h.begin, n_c = info.n_cols();
+  BandSinograms out{HostArray<float, 3>(read.shape()), {}, rows};
+  for (std::size_t k = 0; k < n_a; ++k) {
+    const std::size_t src = h.decreasing ? n_a - 1 - k : k;
+    for (std::size_t r = 0; r < rows.size(); ++r)
+      std::copy_n(&read(r, src, 0), n_c, &out.sinos(r, k, 0));
+    out.angles.push_back(info.angles_rad[h.begin + src]);
+  }
+  return out;
+}
+
+// `count` rows centred on `row`, moved to fit the detector.
+Range band_around(std::size_t row, std::size_t count, std::size_t n_rows) {
+  count = std::clamp<std::size_t>(count, 1, n_rows);
+  const std::size_t begin = std::min(row - std::min(row, count / 2), n_rows - count);
+  return Range{begin, begin + count};
+}
+
+// Vo: the mean of the band's sinograms. Phase correlation: the band's rows at the first angle
+// and at 180 degrees from it, as two projections whose stripes ring removal has taken out.
+recon::CenterResult measure(const BandSinograms& band, const CenterCmdOptions& o, Logger& log) {
+  const std::size_t n_r = band.sinos.extent(0), n_a = band.sinos.extent(1),
+                    n_c = band.sinos.extent(2);
+  if (o.method == "pc") {
+    const auto pair = recon::select_opposite_pair(band.angles);
+    HostArray<float, 2> first({n_r, n_c}), lower({n_r, n_c}), upper({n_r, n_c});
+    for (std::size_t r = 0; r < n_r; ++r) {
+      std::copy_n(&band.sinos(r, pair.first, 0), n_c, &first(r, 0));
+      std::copy_n(&band.sinos(r, pair.lower, 0), n_c, &lower(r, 0));
+      std::copy_n(&band.sinos(r, pair.upper, 0), n_c, &upper(r, 0));
+    }
+    HostArray<float, 2> opposite({n_r, n_c});
+    recon::blend_opposite(lower.cview(), upper.cview(), pair, opposite.view());
+    if (pair.mismatch_rad > 0)
+      log.warn("no projection lies 180 degrees from the first; the nearest is ",
+               pair.mismatch_rad * 180 / 3.141592653589793, " degrees off");
+    return recon::find_center_phase_correlation(first.cview(), opposite.cview(),
+                                                {true, o.gradient, o.pc_normalize});
+  }
+  XCT_CHECK(o.method == "vo", ErrorKind::Usage, "unknown --method '", o.method, "' (vo, pc)");
+  HostArray<float, 2> mean({n_a, n_c}, 0.0f);
+  for (std::size_t r = 0; r < n_r; ++r)
+    for (std::size_t i = 0; i < n_a * n_c; ++i)
+      mean.data()[i] += band.sinos.data()[r * n_a * n_c + i] / static_cast<float>(n_r);
+  recon::CenterVoParams vp;
+  vp.start = o.start, vp.stop = o.stop, vp.step = o.step, vp.radius = o.radius;
+  vp.ratio = o.ratio, vp.downsample = !o.no_downsample, vp.refine = !o.no_refine;
+  return recon::find_center_vo(mean.cview(), vp);
+}
+
+std::string iso_time_now() {
+  const std::time_t t = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buf;
+}
+
+// Adds this scan's entry to the record file, keeping the other scans' entries.
+void record_centre(const std::filesystem::path& file, const std::string& input,
+                   const nlohmann::json& entry, Logger& log) {
+  nlohmann::json doc = nlohmann::json::object();
+  if (std::filesystem::exists(file)) {
+    std::ifstream in(file);
+    try {
+      doc = nlohmann::json::parse(in);
+      if (!doc.is_object()) doc = nlohmann::json::object();
+    } catch (const nlohmann::json::exception&) {
+      log.warn("replacing unreadable centre record ", file.string());
+      doc = nlohmann::json::object();
+    }
+  }
+  doc[input_path(input).filename().string()] = entry;
+  write_file_atomic(file, doc.dump(2) + "\n");
+}
+
+std::vector<recon::CenterTrial> trial_centres(const std::string& range, double found,
+                                              std::size_t n_cols) {
+  double a = found - 5, b = found + 5, step = 0.5;
+  if (!range.empty()) {
+    char c1 = 0, c2 = 0;
+    std::istringstream in(range);
+    in >> a >> c1 >> b >> c2 >> step;
+    XCT_CHECK(in && c1 == ',' && c2 == ',' && in.peek() == EOF, ErrorKind::Usage, "--try-range '",
+              range, "' is not START,STOP,STEP");
+  } else {
+    a = std::round(a * 2) / 2, b = std::round(b * 2) / 2;
+  }
+  XCT_CHECK(step > 0 && a <= b && a >= 0 && b <= double(n_cols) - 1, ErrorKind::Usage,
+            "--try-range ", a, ",", b, ",", step, " must lie within columns 0-", n_cols - 1,
+            " with a positive step");
+  auto trials = recon::center_trial_values(a, b, step);
+  XCT_CHECK(trials.size() <= 2001, ErrorKind::Usage, "--try-range asks for ", trials.size(),
+            " slices; at most 2001");
+  return trials;
+}
+
+void run_try(ScanReader& reader, const CenterCmdOptions& o, const recon::PreprocessParams& prep,
+             std::size_t row, double found, recon::PreprocessReport& report, Context& ctx) {
+  const BandSinograms band = band_sinograms(reader, Range{row, row + 1}, prep, report);
+  const auto trials = trial_centres(o.try_range, found, reader.info().n_cols());
+  const std::filesystem::path dir =
+      o.out_dir.empty() ? try_dir(o.input.input) : std::filesystem::path(o.out_dir);
+  std::vector<double> centres;
+  for (const auto& t : trials)
+    centres.push_back(t.centre);
+  recon::FbpParams fp;
+  fp.filter = o.filter;
+  const recon::ConstImage sino(band.sinos.data(), {band.sinos.extent(1), band.sinos.extent(2)});
+  recon::fbp_reconstruct_centres(
+      sino, band.angles, centres, fp, [&](std::size_t i, double, recon::ConstImage slice) {
+        write_tiff_float(dir / ("center_" + trials[i].name + ".tiff"), slice);
+      });
+  ctx.log.info("wrote ", trials.size(), " trial slices of row ", row, " to ", dir.string());
+  std::printf("try    %zu slices, centres %s to %s, in %s\n", trials.size(),
+              trials.front().name.c_str(), trials.back().name.c_str(), dir.string().c_str());
+}
+
+}  // namespace
+
+void register_center(CLI::App& app, Context& ctx) {
+  auto o = std::make_shared<CenterCmdOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "center", "Measure the centre of rotation of a raw scan (or try a series of centres)");
+  add_input_options(*cmd, o->input);
+  add_prep_options(*cmd, o->prep);
+  add_center_options(*cmd, *o);
+  cmd->callback([o, cmd, &ctx]() {
+    if (!o->input.config_file.empty()) {
+      apply_config_table(*cmd, o->input.config_file, "preprocess", false);
+      apply_config_table(*cmd, o->input.config_file, "center", false);
+    }
+    const recon::PreprocessParams prep = resolve_prep(o->prep);
+    auto reader = open_scan(o->input.input, resolve_layout(o->input), ctx.log);
+    const ScanInfo& info = reader->info();
+    const std::size_t row = o->row.value_or(info.n_rows() / 2);
+    XCT_CHECK(row < info.n_rows(), ErrorKind::Usage, "--row ", row, " is outside the detector's ",
+              info.n_rows(), " rows");
+    const bool only_try = o->try_mode && !o->try_range.empty();
+    recon::PreprocessReport report;
+    std::optional<recon::CenterResult> res;
+    if (!only_try) {
+      const Range rows = band_around(row, o->band, info.n_rows());
+      const BandSinograms band = band_sinograms(*reader, rows, prep, report);
+      res = measure(band, *o, ctx.log);
+    }
+    if (res) {
+      std::printf("centre %.4f  (method %s, row %zu)\n", res->centre, res->method.c_str(), row);
+      if (res->at_edge)
+        ctx.log.warn("the best centre lies at the edge of the search range ", res->range_start, "-",
+                     res->range_stop, "; widen it with --start/--stop");
+      if (!o->no_record) {
+        const std::filesystem::path file =
+            o->record.empty() ? record_file(o->input.input) : std::filesystem::path(o->record);
+        nlohmann::json entry = {{"centre", res->centre},
+                                {"method", res->method},
+                                {"row", row},
+                                {"search_range", {res->range_start, res->range_stop}},
+                                {"xct_version", kGitDescribe},
+                                {"command", full_command(ctx.argv)},
+                                {"time", iso_time_now()}};
+        record_centre(file, o->input.input, entry, ctx.log);
+        std::printf("record %s\n", file.string().c_str());
+      }
+    }
+    if (o->try_mode) run_try(*reader, *o, prep, row, res ? res->centre : 0.0, report, ctx);
+    const auto& c = report.counts;
+    ctx.log.info("preprocessing: ", c.bad_flat_pixels, " bad reference pixels and ",
+                 c.nonpositive_samples, " samples at or below the dark fixed, ",
+                 report.zingers_replaced, " zingers replaced, ", report.stripe_columns_flagged,
+                 " stripe columns flagged");
+    ctx.exit_code = 0;
+  });
+}
+
+}  // namespace xct::cli
