@@ -12,7 +12,12 @@ XCT_DEBIAN_PACKAGES=(
   libcli11-dev libtomlplusplus-dev nlohmann-json3-dev
   libgtest-dev googletest libbenchmark-dev
   python3 python3-h5py python3-numpy python3-tifffile
+  python3-scipy python3-numba python3-pywt python3-joblib python3-pil python3-pytest python3-pip
 )
+
+# Algotom, the peer tests/reference cross-checks against and bench/ times; not in Debian, so
+# from PyPI, without letting pip replace Debian's numpy, scipy or numba.
+XCT_ALGOTOM_VERSION="1.7.0"
 
 xct_log() { printf '%s %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*" >&2; }
 
@@ -33,6 +38,18 @@ xct_install_packages() {
   "${sudo[@]}" apt-get update -qq
   DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends \
     "${missing[@]}" >/dev/null
+}
+
+xct_install_algotom() {
+  if /usr/bin/python3 -c "import importlib.metadata as m, sys; sys.exit(m.version('algotom') != '$XCT_ALGOTOM_VERSION')" 2>/dev/null; then
+    xct_log "algotom $XCT_ALGOTOM_VERSION present"
+    return 0
+  fi
+  local sudo=()
+  [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+  xct_log "installing algotom $XCT_ALGOTOM_VERSION from PyPI"
+  "${sudo[@]}" /usr/bin/python3 -m pip install -q --no-deps --break-system-packages \
+    "algotom==$XCT_ALGOTOM_VERSION"
 }
 
 xct_configure() {
