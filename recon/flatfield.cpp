@@ -73,7 +73,7 @@ namespace {
 HostArray<float, 2> denominator(ConstImage dark, ConstImage flat, const FlatFieldParams& params,
                                 FlatFieldCounts& counts, const char* which) {
   XCT_CHECK(flat.shape() == dark.shape(), ErrorKind::BadData, "the ", which,
-            " flat and the dark differ in shape");
+            " and the dark differ in shape");
   HostArray<float, 2> d(flat.shape());
   const std::size_t n = flat.size();
   std::vector<unsigned char> bad(n, 0);
@@ -98,11 +98,11 @@ HostArray<float, 2> denominator(ConstImage dark, ConstImage flat, const FlatFiel
   if (n_bad == 0) return d;
   const double fraction = static_cast<double>(n_bad) / static_cast<double>(n);
   XCT_CHECK(fraction <= params.max_bad_flat_fraction, ErrorKind::BadData, "the ", which,
-            " flat is unusable: flat - dark <= 0", n_saturated ? " or saturated" : "", " at ",
-            n_bad, " of ", n, " pixels (", std::round(fraction * 1000) / 10, "%)");
-  XCT_CHECK(params.bad_flat != BadFlatPolicy::Error, ErrorKind::BadData, "the ", which,
-            " flat has ", n_bad, " pixels with flat - dark <= 0",
-            n_saturated ? " or saturated" : "", " (bad-flat policy: error)");
+            " is unusable: flat - dark <= 0", n_saturated ? " or saturated" : "", " at ", n_bad,
+            " of ", n, " pixels (", std::round(fraction * 1000) / 10, "%)");
+  XCT_CHECK(params.bad_flat != BadFlatPolicy::Error, ErrorKind::BadData, "the ", which, " has ",
+            n_bad, " pixels with flat - dark <= 0", n_saturated ? " or saturated" : "",
+            " (bad-flat policy: error)");
   const auto mean = static_cast<float>(good_sum / static_cast<double>(n - n_bad));
   for (std::size_t i = 0; i < n; ++i)
     if (bad[i]) d.data()[i] = mean;
@@ -119,8 +119,10 @@ FlatReference make_flat_reference(ConstImage dark, ConstImage flat_before,
   FlatReference ref;
   ref.dark = HostArray<float, 2>(dark.shape());
   std::copy(dark.data(), dark.data() + dark.size(), ref.dark.data());
-  ref.denom_before = denominator(dark, flat_before, params, counts, "before-scan");
-  if (flat_after) ref.denom_after = denominator(dark, *flat_after, params, counts, "after-scan");
+  ref.denom_before = denominator(dark, flat_before, params, counts,
+                                 flat_after ? "flat taken before the scan" : "flat field");
+  if (flat_after)
+    ref.denom_after = denominator(dark, *flat_after, params, counts, "flat taken after the scan");
   ref.position_before = position_before;
   ref.position_after = position_after;
   return ref;

@@ -10,7 +10,9 @@
 #include <string>
 #include <vector>
 
+#include "io/dx_writer.hpp"
 #include "io/tiff.hpp"
+#include "tests/support/sample_scan.hpp"
 #include "tests/support/test_support.hpp"
 
 namespace xct::test {
@@ -124,6 +126,71 @@ TEST(CenterCli, BadInputGivesOneLineAndTheDocumentedExitCode) {
   EXPECT_EQ(code({"--angle-range", "0,90"}), 65);  // angles not covering 180 degrees
   EXPECT_EQ(code({"--try", "--try-range", "10,5,1"}), 2);
   EXPECT_EQ(run_xct({"center", "--no-progress", (dir / "missing.h5").string()}).exit_code, 66);
+}
+
+// Scans with bad data, written as Data Exchange from the small sample scan: each gives one
+// line and exit 65 (bad input data), never a crash or a NaN centre.
+TEST(CenterCli, BadDataIsRefusedWithExit65) {
+  TempDir dir;
+  const SampleScan base = make_sample_scan();
+  const auto write = [&](const std::string& name, const auto& edit) {
+    SampleScan s = make_sample_scan();
+    DxScan dx;
+    dx.projections = {DType::UInt16, s.projections.data(), s.projections.extent(0),
+                      s.projections.extent(1), s.projections.extent(2)};
+    dx.flats = {DType::UInt16, s.flats.data(), s.flats.extent(0), s.flats.extent(1),
+                s.flats.extent(2)};
+    dx.darks = {DType::UInt16, s.darks.data(), s.darks.extent(0), s.darks.extent(1),
+                s.darks.extent(2)};
+    dx.theta_deg = s.theta_deg;
+    edit(s, dx);
+    write_data_exchange(dir / name, dx);
+    return (dir / name).string();
+  };
+  const auto code = [&](const std::string& file) {
+    const auto r = run_xct({"center", "--no-progress", "--no-record", file});
+    EXPECT_EQ(count_lines(r.err), 1u) << r.err;
+    EXPECT_EQ(r.out.find("centre"), std::string::npos) << r.out;
+    return r.exit_code;
+  };
+  // The untouched scan works: the edits below are what fails.
+  EXPECT_EQ(run_xct({"center", "--no-progress", "--no-record",
+                     write("good.h5", [](SampleScan&, DxScan&) {})})
+                .exit_code,
+            0);
+  // All-zero flats: flat - dark <= 0 everywhere.
+  EXPECT_EQ(
+      code(write("zero_flats.h5",
+                 [](SampleScan& s, DxScan&) { std::fill(s.flats.begin(), s.flats.end(), 0); })),
+      65);
+  // Saturated flats: every flat pixel at 65535.
+  EXPECT_EQ(
+      code(write("saturated.h5",
+                 [](SampleScan& s, DxScan&) { std::fill(s.flats.begin(), s.flats.end(), 65535); })),
+      65);
+  // A single projection.
+  EXPECT_EQ(code(write("one_angle.h5",
+                       [](SampleScan&, DxScan& dx) {
+                         dx.projections.n_frames = 1;
+                         dx.theta_deg.resize(1);
+                       })),
+            65);
+  // Angles over 90 degrees only.
+  EXPECT_EQ(code(write("quarter.h5",
+                       [](SampleScan&, DxScan& dx) {
+                         for (auto& t : dx.theta_deg)
+                           t *= 0.5;
+                       })),
+            65);
+  // float32 projections holding NaN.
+  std::vector<float> with_nan(base.projections.begin(), base.projections.end());
+  with_nan[with_nan.size() / 2] = std::nanf("");
+  EXPECT_EQ(code(write("nan.h5",
+                       [&](SampleScan&, DxScan& dx) {
+                         dx.projections.dtype = DType::Float32;
+                         dx.projections.data = with_nan.data();
+                       })),
+            65);
 }
 
 }  // namespace
