@@ -95,26 +95,42 @@ void gaussian_filter(ConstImage in, Image out, double sigma_rows, double sigma_c
 
 namespace {
 
-// Median of a sliding window of `size` samples, kept sorted: each step removes the sample
-// that leaves and inserts the one that enters, O(size) memory moves instead of a selection.
-void sliding_median(const float* in, std::ptrdiff_t stride, float* out, std::ptrdiff_t n,
-                    std::size_t size, std::vector<float>& window) {
+// Number of window samples below v (a branch-free count the compiler vectorises).
+std::size_t count_below(const float* w, std::size_t size, float v) {
+  std::uint32_t k = 0;
+  for (std::size_t i = 0; i < size; ++i)
+    k += w[i] < v ? 1u : 0u;
+  return k;
+}
+
+// Median filter of one contiguous line with SciPy's window placement and "reflect" boundary:
+// the window is kept sorted; each step finds the leaving and the entering sample's places by
+// counting and shifts only the samples between them. `ext` holds n + size - 1 floats, `win`
+// size floats.
+void line_median(const float* in, float* out, std::size_t n, std::size_t size, float* ext,
+                 float* win) {
   const auto left = static_cast<std::ptrdiff_t>(size / 2);
-  const auto sz = static_cast<std::ptrdiff_t>(size);
-  window.resize(size);
-  for (std::ptrdiff_t t = 0; t < sz; ++t)
-    window[static_cast<std::size_t>(t)] = in[reflect_index(t - left, n) * stride];
-  std::sort(window.begin(), window.end());
-  out[0] = window[size / 2];
-  for (std::ptrdiff_t j = 1; j < n; ++j) {
-    const float leaving = in[reflect_index(j - 1 - left, n) * stride];
-    const float entering = in[reflect_index(j - left + sz - 1, n) * stride];
+  for (std::size_t k = 0; k + 1 < n + size; ++k)
+    ext[k] =
+        in[reflect_index(static_cast<std::ptrdiff_t>(k) - left, static_cast<std::ptrdiff_t>(n))];
+  std::copy(ext, ext + size, win);
+  std::sort(win, win + size);
+  const std::size_t mid = size / 2;
+  out[0] = win[mid];
+  for (std::size_t j = 1; j < n; ++j) {
+    const float leaving = ext[j - 1], entering = ext[j + size - 1];
     if (leaving != entering) {
-      auto it = std::lower_bound(window.begin(), window.end(), leaving);
-      window.erase(it);
-      window.insert(std::upper_bound(window.begin(), window.end(), entering), entering);
+      const std::size_t i = count_below(win, size, leaving);  // leaving sits at win[i]
+      const std::size_t p = count_below(win, size, entering);
+      if (p <= i) {
+        std::memmove(win + p + 1, win + p, (i - p) * sizeof(float));
+        win[p] = entering;
+      } else {
+        std::memmove(win + i, win + i + 1, (p - 1 - i) * sizeof(float));
+        win[p - 1] = entering;
+      }
     }
-    out[j] = window[size / 2];
+    out[j] = win[mid];
   }
 }
 
@@ -131,8 +147,8 @@ bool all_finite(ConstImage in) {
 void median_filter1d(const float* in, float* out, std::size_t n, std::size_t size) {
   XCT_CHECK(size >= 1, ErrorKind::Usage, "median filter size must be at least 1");
   if (n == 0) return;
-  std::vector<float> window;
-  sliding_median(in, 1, out, static_cast<std::ptrdiff_t>(n), size, window);
+  std::vector<float> ext(n + size), win(size);
+  line_median(in, out, n, size, ext.data(), win.data());
 }
 
 void median_filter(ConstImage in, Image out, std::size_t size_rows, std::size_t size_cols) {
@@ -147,21 +163,25 @@ void median_filter(ConstImage in, Image out, std::size_t size_rows, std::size_t 
   const float* src = in.data();
   float* dst = out.data();
   if (size_rows == 1 || size_cols == 1) {
+    // Along each row, or down each column through a contiguous copy of it.
     const bool along_cols = size_rows == 1;
     const std::size_t size = along_cols ? size_cols : size_rows;
-    const std::ptrdiff_t lines = along_cols ? rows : cols;
-    const std::ptrdiff_t n = along_cols ? cols : rows;
-    const std::ptrdiff_t stride = along_cols ? 1 : cols;
+    const auto lines = along_cols ? rows : cols;
+    const auto n = static_cast<std::size_t>(along_cols ? cols : rows);
 #pragma omp parallel
     {
-      std::vector<float> window;
-      std::vector<float> line(static_cast<std::size_t>(n));
+      std::vector<float> ext(n + size), win(size), line(along_cols ? 0 : n), res(line.size());
 #pragma omp for schedule(static)
       for (std::ptrdiff_t l = 0; l < lines; ++l) {
-        const float* s = along_cols ? src + l * cols : src + l;
-        sliding_median(s, stride, line.data(), n, size, window);
-        for (std::ptrdiff_t j = 0; j < n; ++j)
-          dst[along_cols ? l * cols + j : j * cols + l] = line[static_cast<std::size_t>(j)];
+        if (along_cols) {
+          line_median(src + l * cols, dst + l * cols, n, size, ext.data(), win.data());
+          continue;
+        }
+        for (std::size_t j = 0; j < n; ++j)
+          line[j] = src[static_cast<std::ptrdiff_t>(j) * cols + l];
+        line_median(line.data(), res.data(), n, size, ext.data(), win.data());
+        for (std::size_t j = 0; j < n; ++j)
+          dst[static_cast<std::ptrdiff_t>(j) * cols + l] = res[j];
       }
     }
     return;

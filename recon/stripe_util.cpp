@@ -52,45 +52,6 @@ void radix_sort_high(std::uint64_t* a, std::uint64_t* tmp, std::size_t n) {
   if (src != a) std::memcpy(a, src, n * sizeof(std::uint64_t));
 }
 
-// Number of window samples below v (a branch-free count the compiler vectorises; 32-bit
-// lanes pack four to an SSE register).
-std::size_t count_below(const float* w, std::size_t size, float v) {
-  std::uint32_t k = 0;
-  for (std::size_t i = 0; i < size; ++i)
-    k += w[i] < v ? 1u : 0u;
-  return k;
-}
-
-// Median filter of one row with SciPy's window placement and "reflect" boundary: the window
-// is kept sorted; each step finds the leaving and the entering sample's places by counting
-// and shifts only the samples between them. `ext` holds n + size - 1 floats, `win` size.
-void row_median(const float* in, float* out, std::size_t n, std::size_t size, float* ext,
-                float* win) {
-  const auto left = static_cast<std::ptrdiff_t>(size / 2);
-  for (std::size_t k = 0; k + 1 < n + size; ++k)
-    ext[k] =
-        in[reflect_index(static_cast<std::ptrdiff_t>(k) - left, static_cast<std::ptrdiff_t>(n))];
-  std::copy(ext, ext + size, win);
-  std::sort(win, win + size);
-  const std::size_t mid = size / 2;
-  out[0] = win[mid];
-  for (std::size_t j = 1; j < n; ++j) {
-    const float leaving = ext[j - 1], entering = ext[j + size - 1];
-    if (leaving != entering) {
-      const std::size_t i = count_below(win, size, leaving);  // leaving sits at win[i]
-      const std::size_t p = count_below(win, size, entering);
-      if (p <= i) {
-        std::memmove(win + p + 1, win + p, (i - p) * sizeof(float));
-        win[p] = entering;
-      } else {
-        std::memmove(win + i, win + i + 1, (p - 1 - i) * sizeof(float));
-        win[p - 1] = entering;
-      }
-    }
-    out[j] = win[mid];
-  }
-}
-
 }  // namespace
 
 void check_output(ConstImage sino, Image out, const char* what) {
@@ -185,17 +146,7 @@ void unsort_columns(ConstImage values, const HostArray<std::uint32_t, 2>& source
 void median_across_columns(ConstImage in, Image out, std::size_t size, int dim) {
   check_dim(dim);
   check_size(size, "stripe removal: median window");
-  if (dim == 2) return median_filter(in, out, size, size);
-  const std::size_t rows = in.extent(0), cols = in.extent(1);
-#pragma omp parallel
-  {
-    std::vector<float> ext(cols + size), win(size);
-#pragma omp for schedule(static)
-    for (std::ptrdiff_t r = 0; r < static_cast<std::ptrdiff_t>(rows); ++r) {
-      const std::size_t off = static_cast<std::size_t>(r) * cols;
-      row_median(in.data() + off, out.data() + off, cols, size, ext.data(), win.data());
-    }
-  }
+  median_filter(in, out, dim == 2 ? size : 1, size);
 }
 
 StripeMask detect_stripe(const std::vector<double>& stat, double snr, bool single_precision) {
