@@ -30,6 +30,10 @@ void add_prep_options(CLI::App& cmd, PrepOptions& o) {
                  "relative excess over the neighbour mean that marks a zinger")
       ->capture_default_str()
       ->group(g);
+  cmd.add_flag("--no-zinger-frame-check", o.no_zinger_frame_check,
+               "flag samples brighter than their 8 neighbours even when the angles next to them "
+               "are as bright (Algotom's rule, which also flattens strong edges)")
+      ->group(g);
   cmd.add_option("--zinger-size", o.zinger_size, "neighbour distance in pixels")
       ->capture_default_str()
       ->group(g);
@@ -60,7 +64,8 @@ recon::PreprocessParams resolve_prep(const PrepOptions& o) {
   if (o.no_zingers) {
     p.zinger.reset();
   } else {
-    p.zinger = recon::ZingerParams{o.zinger_threshold, o.zinger_size, false};
+    p.zinger =
+        recon::ZingerParams{o.zinger_threshold, o.zinger_size, false, !o.no_zinger_frame_check};
     XCT_CHECK(o.zinger_threshold > 0 && o.zinger_size >= 1, ErrorKind::Usage,
               "--zinger-threshold must be positive and --zinger-size at least 1");
   }

@@ -21,7 +21,8 @@ struct PrepOptions {
   std::string nonpositive = "half-count";
   bool no_flat_interpolation = false;
   bool no_zingers = false;
-  double zinger_threshold = 0.2;
+  double zinger_threshold = 0.08;
+  bool no_zinger_frame_check = false;
   std::size_t zinger_size = 2;
   std::string rings = "all";
   std::optional<double> ring_snr, ring_sigma;

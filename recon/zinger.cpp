@@ -107,23 +107,24 @@ std::size_t remove_zinger(ConstImage in, Image out, const ZingerParams& params) 
     for (std::ptrdiff_t r = 0; r < rows; ++r) {
       neighbour_mean_row(src, rows, cols, s, r, colsum.data(), mean.data());
       const float* x = src + r * cols;
+      const float* up = src + ((r - s) % rows + rows) % rows * cols;
+      const float* down = src + (r + s) % rows * cols;
       float* y = dst + r * cols;
       std::size_t hits = 0, bad = 0;
       for (std::ptrdiff_t c = 0; c < cols; ++c) {
         bad += !(x[c] - x[c] == 0.0f);  // NaN or Inf
-        const bool hit = x[c] / mean[c] - 1.0f > threshold;
+        const float column = params.frame_check ? 0.5f * (up[c] + down[c]) : 0.0f;
+        const bool hit = x[c] / mean[c] - 1.0f > threshold &&
+                         (!params.frame_check || x[c] - column > threshold * column);
         hits += hit;
-        y[c] = hit ? mean[c] : x[c];
-      }
-      replaced += hits;
-      nonfinite += bad;
-      if (params.check_size) {
-        std::copy_n(x, cols, y);
-        for (std::ptrdiff_t c = 0; c < cols; ++c) {
-          mask[r * cols + c] = x[c] / mean[c] - 1.0f > threshold;
+        y[c] = hit && !params.check_size ? mean[c] : x[c];
+        if (params.check_size) {  // replaced after the size check below
+          mask[r * cols + c] = hit;
           means[r * cols + c] = mean[c];
         }
       }
+      replaced += hits;
+      nonfinite += bad;
     }
   }
   XCT_CHECK(nonfinite == 0, ErrorKind::BadData, "zinger removal input holds ", nonfinite,

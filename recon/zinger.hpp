@@ -12,14 +12,18 @@
 namespace xct::recon {
 
 struct ZingerParams {
-  // Relative excess over the neighbour mean. Algotom suggests 0.05-0.1; a sample on the bright
-  // side of an edge exceeds its neighbour mean by 3/8 of the edge's contrast, so on a cell
-  // with 30-40 % edges such thresholds flag edges (docs/preprocessing.md gives the figures).
-  double threshold = 0.2;
+  // Relative excess over the neighbour mean; Algotom suggests 0.05-0.1.
+  double threshold = 0.08;
   std::size_t size = 2;  // neighbour distance in pixels, and the largest zinger (check_size)
   // Keep only detections whose connected region (4-connected, counted over its bounding box)
   // has at most `size` pixels.
   bool check_size = false;
+  // Also require the sample to exceed the mean of the two samples `size` rows away in its own
+  // column by `threshold`. On a sinogram (rows = angles) a zinger lives in one frame, while an
+  // edge of the sample runs on from angle to angle: a sample on the bright side of an edge
+  // exceeds its 8-neighbour mean by 3/8 of the edge's contrast, and without this check every
+  // edge stronger than 8/3 x threshold is "removed" (docs/preprocessing.md). Off: Algotom.
+  bool frame_check = true;
 };
 
 // Writes the corrected image to `out` (may equal `in`); returns the number of samples replaced.

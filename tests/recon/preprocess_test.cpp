@@ -225,6 +225,22 @@ TEST(Zinger, SizeCheckKeepsSmallSpotsAndLeavesLargeOnes) {
   EXPECT_EQ(out(9, 9), 3.0f);
 }
 
+TEST(Zinger, FrameCheckKeepsEdgesThatRunAlongTheAngles) {
+  // A sinogram with a step from 0.4 to 1.0 at column 8, the same at every angle: the bright
+  // side's 8-neighbour mean is 3/8 of the contrast lower, which Algotom's rule takes for a
+  // zinger; the samples above and below in the same column are as bright, so xct keeps it.
+  HostArray<float, 2> img({32, 16}, 0.4f), out({32, 16});
+  for (std::size_t r = 0; r < 32; ++r)
+    for (std::size_t c = 8; c < 16; ++c)
+      img(r, c) = 1.0f;
+  ZingerParams algotom;
+  algotom.frame_check = false;
+  EXPECT_GE(remove_zinger(img.cview(), out.view(), algotom), 32u);  // column 8, every angle
+  EXPECT_EQ(remove_zinger(img.cview(), out.view(), {}), 0u);
+  img(5, 3) = 3.0f;  // a real zinger is still found
+  EXPECT_EQ(remove_zinger(img.cview(), out.view(), {}), 1u);
+}
+
 TEST(Zinger, RemovesSimulatedZingersAndLeavesCleanSamplesAlone) {
   // Realistic photon noise (10000 counts at the beam's peak) and many zingers, at the default
   // threshold; the simulator's list of zingers tells which samples are clean.

@@ -80,6 +80,7 @@ void zinger_step(const std::vector<Array>& in, const Params& p, std::vector<Arra
   params.threshold = p.num("threshold", params.threshold);
   params.size = static_cast<std::size_t>(p.integer("size", static_cast<long>(params.size)));
   params.check_size = p.flag("check_size", false);
+  params.frame_check = p.flag("frame_check", params.frame_check);
   Array result{in[0].shape, std::vector<float>(in[0].data.size())};
   const auto src = image(in[0]);
   info["replaced"] =
