@@ -18,7 +18,8 @@ void PreprocessReport::merge(const PreprocessReport& o) {
 namespace {
 
 // Flats split by acquisition order into those taken before the first projection and those
-// taken after the last; without a recorded order every flat counts as "before".
+// taken after the last; without a recorded order every flat counts as "before". Without
+// interpolation the flats after are dropped (unless there are no others).
 struct FlatGroups {
   std::vector<std::size_t> before, after;
   double position_before = 0, position_after = 0;
@@ -37,11 +38,12 @@ FlatGroups split_flats(const ScanInfo& info, bool interpolate) {
   const auto& fi = info.flats.acquisition_index;
   const auto& pi = info.projections.acquisition_index;
   const std::size_t n = info.flats.n_frames;
-  const bool ordered = interpolate && fi.size() == n && pi.size() == info.n_proj() && !pi.empty();
+  const bool ordered = fi.size() == n && pi.size() == info.n_proj() && !pi.empty();
   const std::size_t last = ordered ? *std::max_element(pi.begin(), pi.end()) : 0;
   for (std::size_t f = 0; f < n; ++f)
     (ordered && fi[f] > last ? g.after : g.before).push_back(f);
   if (g.before.empty()) std::swap(g.before, g.after);  // only flats after: use them plainly
+  if (!interpolate) g.after.clear();
   if (ordered) {
     g.position_before = mean_position(g.before, fi);
     if (!g.after.empty()) g.position_after = mean_position(g.after, fi);
