@@ -9,6 +9,7 @@
 #include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <numbers>
 #include <optional>
 #include <sstream>
 
@@ -175,7 +176,7 @@ recon::CenterResult measure(const BandSinograms& band, const CenterCmdOptions& o
     recon::blend_opposite(lower.cview(), upper.cview(), pair, opposite.view());
     if (pair.mismatch_rad > 0)
       log.warn("no projection lies 180 degrees from the first; the nearest is ",
-               pair.mismatch_rad * 180 / 3.141592653589793, " degrees off");
+               pair.mismatch_rad * 180 / std::numbers::pi, " degrees off");
     return recon::find_center_phase_correlation(first.cview(), opposite.cview(),
                                                 {true, o.gradient, o.pc_normalize});
   }
@@ -236,10 +237,12 @@ std::vector<recon::CenterTrial> trial_centres(const std::string& range, double f
   return trials;
 }
 
-void run_try(ScanReader& reader, const CenterCmdOptions& o, const recon::PreprocessParams& prep,
-             std::size_t row, double found, recon::PreprocessReport& report, Context& ctx) {
-  const BandSinograms band = band_sinograms(reader, Range{row, row + 1}, prep, report);
-  const auto trials = trial_centres(o.try_range, found, reader.info().n_cols());
+// Reconstructs row `row` of the band at each trial centre and writes one TIFF per centre.
+void run_try(const BandSinograms& band, std::size_t row, const CenterCmdOptions& o, double found,
+             Context& ctx) {
+  const std::size_t n_a = band.sinos.extent(1), n_c = band.sinos.extent(2);
+  const recon::ConstImage sino(&band.sinos(row - band.rows.begin, 0, 0), {n_a, n_c});
+  const auto trials = trial_centres(o.try_range, found, n_c);
   const std::filesystem::path dir =
       o.out_dir.empty() ? try_dir(o.input.input) : std::filesystem::path(o.out_dir);
   std::vector<double> centres;
@@ -247,7 +250,6 @@ void run_try(ScanReader& reader, const CenterCmdOptions& o, const recon::Preproc
     centres.push_back(t.centre);
   recon::FbpParams fp;
   fp.filter = o.filter;
-  const recon::ConstImage sino(band.sinos.data(), {band.sinos.extent(1), band.sinos.extent(2)});
   recon::fbp_reconstruct_centres(
       sino, band.angles, centres, fp, [&](std::size_t i, double, recon::ConstImage slice) {
         write_tiff_float(dir / ("center_" + trials[i].name + ".tiff"), slice);
@@ -255,6 +257,28 @@ void run_try(ScanReader& reader, const CenterCmdOptions& o, const recon::Preproc
   ctx.log.info("wrote ", trials.size(), " trial slices of row ", row, " to ", dir.string());
   std::printf("try    %zu slices, centres %s to %s, in %s\n", trials.size(),
               trials.front().name.c_str(), trials.back().name.c_str(), dir.string().c_str());
+}
+
+// Prints the centre, warns at the edge of the range, and records it unless --no-record.
+void report_centre(const recon::CenterResult& res, const CenterCmdOptions& o, std::size_t row,
+                   Range rows, Context& ctx) {
+  std::printf("centre %.4f  (method %s, row %zu)\n", res.centre, res.method.c_str(), row);
+  if (res.at_edge)
+    ctx.log.warn("the best centre lies at the edge of the search range ", res.range_start, "-",
+                 res.range_stop, "; widen it with --start/--stop");
+  if (o.no_record) return;
+  const std::filesystem::path file =
+      o.record.empty() ? record_file(o.input.input) : std::filesystem::path(o.record);
+  const nlohmann::json entry = {{"centre", res.centre},
+                                {"method", res.method},
+                                {"row", row},
+                                {"rows", {rows.begin, rows.end}},
+                                {"search_range", {res.range_start, res.range_stop}},
+                                {"xct_version", kGitDescribe},
+                                {"command", full_command(ctx.argv)},
+                                {"time", iso_time_now()}};
+  record_centre(file, o.input.input, entry, ctx.log);
+  std::printf("record %s\n", file.string().c_str());
 }
 
 }  // namespace
@@ -277,34 +301,17 @@ void register_center(CLI::App& app, Context& ctx) {
     const std::size_t row = o->row.value_or(info.n_rows() / 2);
     XCT_CHECK(row < info.n_rows(), ErrorKind::Usage, "--row ", row, " is outside the detector's ",
               info.n_rows(), " rows");
+    // The try mode alone needs the row only; a measurement reads the band around it.
     const bool only_try = o->try_mode && !o->try_range.empty();
+    const Range rows = only_try ? Range{row, row + 1} : band_around(row, o->band, info.n_rows());
     recon::PreprocessReport report;
+    const BandSinograms band = band_sinograms(*reader, rows, prep, report);
     std::optional<recon::CenterResult> res;
     if (!only_try) {
-      const Range rows = band_around(row, o->band, info.n_rows());
-      const BandSinograms band = band_sinograms(*reader, rows, prep, report);
       res = measure(band, *o, ctx.log);
+      report_centre(*res, *o, row, rows, ctx);
     }
-    if (res) {
-      std::printf("centre %.4f  (method %s, row %zu)\n", res->centre, res->method.c_str(), row);
-      if (res->at_edge)
-        ctx.log.warn("the best centre lies at the edge of the search range ", res->range_start, "-",
-                     res->range_stop, "; widen it with --start/--stop");
-      if (!o->no_record) {
-        const std::filesystem::path file =
-            o->record.empty() ? record_file(o->input.input) : std::filesystem::path(o->record);
-        nlohmann::json entry = {{"centre", res->centre},
-                                {"method", res->method},
-                                {"row", row},
-                                {"search_range", {res->range_start, res->range_stop}},
-                                {"xct_version", kGitDescribe},
-                                {"command", full_command(ctx.argv)},
-                                {"time", iso_time_now()}};
-        record_centre(file, o->input.input, entry, ctx.log);
-        std::printf("record %s\n", file.string().c_str());
-      }
-    }
-    if (o->try_mode) run_try(*reader, *o, prep, row, res ? res->centre : 0.0, report, ctx);
+    if (o->try_mode) run_try(band, row, *o, res ? res->centre : 0.0, ctx);
     const auto& c = report.counts;
     ctx.log.info("preprocessing: ", c.bad_flat_pixels, " bad reference pixels and ",
                  c.nonpositive_samples, " samples at or below the dark fixed, ",
