@@ -165,7 +165,7 @@ recon::CenterResult measure(const BandSinograms& band, const CenterCmdOptions& o
   const std::size_t n_r = band.sinos.extent(0), n_a = band.sinos.extent(1),
                     n_c = band.sinos.extent(2);
   if (o.method == "pc") {
-    const auto pair = recon::select_opposite_pair(band.angles);
+    const auto pair = recon::select_opposite_pair(band.angles, band.angles.front());
     HostArray<float, 2> first({n_r, n_c}), lower({n_r, n_c}), upper({n_r, n_c});
     for (std::size_t r = 0; r < n_r; ++r) {
       std::copy_n(&band.sinos(r, pair.first, 0), n_c, &first(r, 0));
@@ -288,6 +288,9 @@ void register_center(CLI::App& app, Context& ctx) {
   CLI::App* cmd = app.add_subcommand(
       "center", "Measure the centre of rotation of a raw scan (or try a series of centres)");
   add_input_options(*cmd, o->input);
+  // Sorting-based ring removal: no detection step, so nothing is interpolated or rescaled
+  // that could pull the two halves of the alignment apart (docs/centre.md).
+  o->prep.rings = "sort";
   add_prep_options(*cmd, o->prep);
   add_center_options(*cmd, *o);
   cmd->callback([o, cmd, &ctx]() {

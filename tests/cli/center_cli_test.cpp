@@ -78,6 +78,21 @@ TEST(CenterCli, FindsTheSimulatedAxisAndRecordsIt) {
   }
 }
 
+TEST(CenterCli, RealDiamondScanAgreesWithAlgotomAndBetweenMethods) {
+  // Row 67 of the Diamond TIFF scan; Algotom's find_center_vo gives 85.5 on it (README of
+  // shared/data/real). Nothing is recorded next to the shared data.
+  const fs::path scan = real_data_dir() / "dls-24737-tiff";
+  const std::string config = (source_dir() / "configs" / "dls-24737-tiff.toml").string();
+  const auto vo = run_xct(
+      {"center", "--no-progress", "--no-record", "--config", config, "--row", "67", scan.string()});
+  ASSERT_EQ(vo.exit_code, 0) << vo.err;
+  const auto pc = run_xct({"center", "--no-progress", "--no-record", "--config", config, "--row",
+                           "67", "--method", "pc", scan.string()});
+  ASSERT_EQ(pc.exit_code, 0) << pc.err;
+  EXPECT_NEAR(printed_centre(vo.out), 85.5, 0.5);
+  EXPECT_NEAR(printed_centre(pc.out), printed_centre(vo.out), 0.5);
+}
+
 TEST(CenterCli, TryModeNamesEachSliceByTheExactCentreUsed) {
   TempDir dir;
   const fs::path scan = simulate_scan(dir, "try", 0.35);
