@@ -5,7 +5,6 @@
 #include <CLI/CLI.hpp>
 #include <cmath>
 #include <cstdio>
-#include <ctime>
 #include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -18,6 +17,7 @@
 #include "cli/input_options.hpp"
 #include "cli/prep_options.hpp"
 #include "core/error.hpp"
+#include "core/logger.hpp"
 #include "core/version.hpp"
 #include "io/atomic_file.hpp"
 #include "io/scan.hpp"
@@ -191,13 +191,6 @@ recon::CenterResult measure(const BandSinograms& band, const CenterCmdOptions& o
   return recon::find_center_vo(mean.cview(), vp);
 }
 
-std::string iso_time_now() {
-  const std::time_t t = std::time(nullptr);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-  return buf;
-}
-
 // Adds this scan's entry to the record file, keeping the other scans' entries.
 void record_centre(const std::filesystem::path& file, const std::string& input,
                    const nlohmann::json& entry, Logger& log) {
@@ -276,7 +269,7 @@ void report_centre(const recon::CenterResult& res, const CenterCmdOptions& o, st
                                 {"search_range", {res.range_start, res.range_stop}},
                                 {"xct_version", kGitDescribe},
                                 {"command", full_command(ctx.argv)},
-                                {"time", iso_time_now()}};
+                                {"time", timestamp_now()}};
   record_centre(file, o.input.input, entry, ctx.log);
   std::printf("record %s\n", file.string().c_str());
 }

@@ -3,6 +3,8 @@
 // against exact values, the pair selection and the try-mode names, and bad input.
 #include <gtest/gtest.h>
 
+#include "tests/support/test_support.hpp"
+
 #include <cmath>
 #include <cstdlib>
 #include <numbers>
@@ -25,16 +27,6 @@ constexpr double kOffsets[] = {-0.15 * kCols, -9.6, 0.35, 12.25, 0.15 * kCols};
 // Phase correlation on noise-free projections: the 3-point parabola's sub-pixel error on a
 // correlation peak a few pixels wide is about 0.1 px (measured worst 0.10), with a margin.
 constexpr double kPcTolerance = 0.25;
-
-template <typename F>
-ErrorKind thrown_kind(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.kind();
-  }
-  return ErrorKind::Internal;  // nothing thrown
-}
 
 // -log of a flat-fielded transmission, clamped at 1e-3 (a zinger must not give an infinite
 // value); a dead pixel (flat = dark: 0 / 0) reads as transmission 1.
@@ -225,25 +217,26 @@ TEST(CenterVo, BadInput) {
   HostArray<float, 2> sino({20, 32});
   for (std::size_t i = 0; i < sino.size(); ++i)
     sino.data()[i] = static_cast<float>((i * 7919) % 113) / 113.0f;  // structure of some kind
-  EXPECT_EQ(thrown_kind([&] { find_center_vo(sino.cview().slab(0, 1)); }), ErrorKind::BadData);
+  EXPECT_EQ(test::thrown_kind([&] { find_center_vo(sino.cview().slab(0, 1)); }),
+            ErrorKind::BadData);
   HostArray<float, 2> narrow({20, 2}, 1.0f);
   narrow(3, 1) = 2.0f;
-  EXPECT_EQ(thrown_kind([&] { find_center_vo(narrow.cview()); }), ErrorKind::BadData);
+  EXPECT_EQ(test::thrown_kind([&] { find_center_vo(narrow.cview()); }), ErrorKind::BadData);
   CenterVoParams outside;
   outside.start = 10;
   outside.stop = 40;  // the detector ends at 31
-  EXPECT_EQ(thrown_kind([&] { find_center_vo(sino.cview(), outside); }), ErrorKind::Usage);
+  EXPECT_EQ(test::thrown_kind([&] { find_center_vo(sino.cview(), outside); }), ErrorKind::Usage);
   CenterVoParams reversed;
   reversed.start = 20;
   reversed.stop = 10;
-  EXPECT_EQ(thrown_kind([&] { find_center_vo(sino.cview(), reversed); }), ErrorKind::Usage);
+  EXPECT_EQ(test::thrown_kind([&] { find_center_vo(sino.cview(), reversed); }), ErrorKind::Usage);
   CenterVoParams no_step;
   no_step.step = 0;
-  EXPECT_EQ(thrown_kind([&] { find_center_vo(sino.cview(), no_step); }), ErrorKind::Usage);
+  EXPECT_EQ(test::thrown_kind([&] { find_center_vo(sino.cview(), no_step); }), ErrorKind::Usage);
   HostArray<float, 2> flat({20, 32}, 0.5f);
-  EXPECT_EQ(thrown_kind([&] { find_center_vo(flat.cview()); }), ErrorKind::BadData);
+  EXPECT_EQ(test::thrown_kind([&] { find_center_vo(flat.cview()); }), ErrorKind::BadData);
   sino(4, 4) = std::nanf("");
-  EXPECT_EQ(thrown_kind([&] { find_center_vo(sino.cview()); }), ErrorKind::BadData);
+  EXPECT_EQ(test::thrown_kind([&] { find_center_vo(sino.cview()); }), ErrorKind::BadData);
 }
 
 TEST(CenterPhaseCorrelation, ExactMirrorPairs) {
@@ -272,11 +265,11 @@ TEST(CenterPhaseCorrelation, ExactMirrorPairs) {
     }
   }
   HostArray<float, 2> constant({rows, cols}, 1.0f);
-  EXPECT_EQ(thrown_kind([&] { find_center_phase_correlation(constant.cview(), p0.cview()); }),
+  EXPECT_EQ(test::thrown_kind([&] { find_center_phase_correlation(constant.cview(), p0.cview()); }),
             ErrorKind::BadData);
-  EXPECT_EQ(
-      thrown_kind([&] { find_center_phase_correlation(p0.cview(), p0.cview().slab(0, rows / 2)); }),
-      ErrorKind::BadData);
+  EXPECT_EQ(test::thrown_kind(
+                [&] { find_center_phase_correlation(p0.cview(), p0.cview().slab(0, rows / 2)); }),
+            ErrorKind::BadData);
 }
 
 TEST(CenterPhaseCorrelation, OppositePairSelection) {
@@ -314,8 +307,9 @@ TEST(CenterPhaseCorrelation, OppositePairSelection) {
   p = select_opposite_pair(full, 20 * kPi / 180);
   EXPECT_EQ(p.first, 20u);
   EXPECT_EQ(p.lower, 200u);
-  EXPECT_EQ(thrown_kind([&] { select_opposite_pair(closed, 30 * kPi / 180); }), ErrorKind::BadData);
-  EXPECT_EQ(thrown_kind([&] { select_opposite_pair(std::vector<double>{0.0}); }),
+  EXPECT_EQ(test::thrown_kind([&] { select_opposite_pair(closed, 30 * kPi / 180); }),
+            ErrorKind::BadData);
+  EXPECT_EQ(test::thrown_kind([&] { select_opposite_pair(std::vector<double>{0.0}); }),
             ErrorKind::BadData);
 }
 
@@ -362,8 +356,8 @@ TEST(CenterTrials, NamesAreTheCentresUsed) {
   EXPECT_EQ(tenths[3].name, "100.3");
   EXPECT_EQ(tenths[3].centre, 100.3);
   EXPECT_EQ(center_trial_values(12.0, 12.0, 1.0).front().name, "12");
-  EXPECT_EQ(thrown_kind([] { center_trial_values(10, 5, 1); }), ErrorKind::Usage);
-  EXPECT_EQ(thrown_kind([] { center_trial_values(0, 5, 0); }), ErrorKind::Usage);
+  EXPECT_EQ(test::thrown_kind([] { center_trial_values(10, 5, 1); }), ErrorKind::Usage);
+  EXPECT_EQ(test::thrown_kind([] { center_trial_values(0, 5, 0); }), ErrorKind::Usage);
 }
 
 }  // namespace

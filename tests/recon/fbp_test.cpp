@@ -2,6 +2,8 @@
 // line integrals), the simulator's cell and its attenuation truth, and the angular weights.
 #include <gtest/gtest.h>
 
+#include "tests/support/test_support.hpp"
+
 #include <cmath>
 #include <numbers>
 #include <vector>
@@ -224,26 +226,23 @@ TEST(Fbp, CircleMaskAndOutputSize) {
 TEST(Fbp, BadInput) {
   const auto angles = grid(30, false);
   auto sino = disk_sinogram({{0, 0, 10, kMu}}, angles, 32, 15.5);
-  auto kind = [](auto&& f) {
-    try {
-      f();
-    } catch (const Error& e) {
-      return e.kind();
-    }
-    return ErrorKind::Internal;  // nothing thrown
-  };
-  EXPECT_EQ(kind([&] { fbp_reconstruct(sino.cview(), angles, 40.0); }), ErrorKind::Usage);
-  EXPECT_EQ(kind([&] { fbp_reconstruct(sino.cview(), angles, -0.5); }), ErrorKind::Usage);
+  EXPECT_EQ(test::thrown_kind([&] { fbp_reconstruct(sino.cview(), angles, 40.0); }),
+            ErrorKind::Usage);
+  EXPECT_EQ(test::thrown_kind([&] { fbp_reconstruct(sino.cview(), angles, -0.5); }),
+            ErrorKind::Usage);
   const std::vector<double> short_angles(angles.begin(), angles.begin() + 10);
-  EXPECT_EQ(kind([&] { fbp_reconstruct(sino.cview(), short_angles, 15.5); }), ErrorKind::Usage);
+  EXPECT_EQ(test::thrown_kind([&] { fbp_reconstruct(sino.cview(), short_angles, 15.5); }),
+            ErrorKind::Usage);
   FbpParams bad_filter;
   bad_filter.filter = "kaiser";
-  EXPECT_EQ(kind([&] { fbp_reconstruct(sino.cview(), angles, 15.5, bad_filter); }),
+  EXPECT_EQ(test::thrown_kind([&] { fbp_reconstruct(sino.cview(), angles, 15.5, bad_filter); }),
             ErrorKind::Usage);
   const std::vector<double> one{0.0};
-  EXPECT_EQ(kind([&] { fbp_reconstruct(sino.cview().slab(0, 1), one, 15.5); }), ErrorKind::BadData);
+  EXPECT_EQ(test::thrown_kind([&] { fbp_reconstruct(sino.cview().slab(0, 1), one, 15.5); }),
+            ErrorKind::BadData);
   sino(3, 7) = std::nanf("");
-  EXPECT_EQ(kind([&] { fbp_reconstruct(sino.cview(), angles, 15.5); }), ErrorKind::BadData);
+  EXPECT_EQ(test::thrown_kind([&] { fbp_reconstruct(sino.cview(), angles, 15.5); }),
+            ErrorKind::BadData);
 }
 
 }  // namespace

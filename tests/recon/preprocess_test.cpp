@@ -2,6 +2,8 @@
 // hand-made cases with known answers.
 #include <gtest/gtest.h>
 
+#include "tests/support/test_support.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <set>
@@ -170,23 +172,15 @@ TEST(FlatField, ErrorPoliciesAndUnusableFlatsAreBadData) {
   EXPECT_THROW(flat_field(t.raw.cview(), ref, {}, out.view(), params, counts), Error);
 
   // All-zero flats, saturated flats and NaN samples are refused with BadData.
-  const auto kind_of = [](auto&& f) {
-    try {
-      f();
-    } catch (const Error& e) {
-      return e.kind();
-    }
-    return ErrorKind::Internal;
-  };
   FlatFieldParams defaults;
   HostArray<float, 2> zero({1, 4}, 0.0f);
-  EXPECT_EQ(kind_of([&] {
+  EXPECT_EQ(test::thrown_kind([&] {
               make_flat_reference(t.dark.cview(), zero.cview(), nullptr, 0, 0, defaults, counts);
             }),
             ErrorKind::BadData);
   HostArray<float, 2> saturated({1, 4}, 65535.0f);
   defaults.saturation = 65535.0;
-  EXPECT_EQ(kind_of([&] {
+  EXPECT_EQ(test::thrown_kind([&] {
               make_flat_reference(t.dark.cview(), saturated.cview(), nullptr, 0, 0, defaults,
                                   counts);
             }),
@@ -195,8 +189,9 @@ TEST(FlatField, ErrorPoliciesAndUnusableFlatsAreBadData) {
   FlatFieldParams plain;
   const auto ref2 =
       make_flat_reference(t.dark.cview(), t.flat.cview(), nullptr, 0, 0, plain, counts);
-  EXPECT_EQ(kind_of([&] { flat_field(t.raw.cview(), ref2, {}, out.view(), plain, counts); }),
-            ErrorKind::BadData);
+  EXPECT_EQ(
+      test::thrown_kind([&] { flat_field(t.raw.cview(), ref2, {}, out.view(), plain, counts); }),
+      ErrorKind::BadData);
 }
 
 TEST(Zinger, ReplacesAnIsolatedSpikeByItsNeighbourMeanWrappingAtEdges) {

@@ -9,7 +9,6 @@
 #include <map>
 #include <string>
 
-#include "recon/flatfield.hpp"
 #include "recon/rings.hpp"
 #include "tests/support/sim_scan.hpp"
 
@@ -18,24 +17,6 @@ namespace {
 
 using Sino = HostArray<float, 2>;
 constexpr std::size_t kCols = 256, kRows = 8, kAngles = 361, kRow = 4;
-
-// Transmission sinogram of row kRow through xct's own flat-field (default policies).
-Sino transmission(const test::SimScan& s) {
-  const std::size_t H = kRows, W = kCols;
-  HostArray<float, 2> flat({H, W}), dark({H, W});
-  reduce_frames(s.flats.cview(), FrameReduction::Median, flat.view());
-  reduce_frames(s.darks.cview(), FrameReduction::Median, dark.view());
-  FlatFieldParams params;
-  FlatFieldCounts counts;
-  const auto ref = make_flat_reference(dark.cview(), flat.cview(), nullptr, 0, 0, params, counts);
-  HostArray<float, 3> t(s.projections.shape());
-  flat_field(s.projections.cview(), ref, {}, t.view(), params, counts);
-  Sino out({kAngles, W});
-  for (std::size_t a = 0; a < kAngles; ++a)
-    for (std::size_t c = 0; c < W; ++c)
-      out(a, c) = t(a, kRow, c);
-  return out;
-}
 
 struct Pair {
   Sino striped, clean;
@@ -54,7 +35,9 @@ const Pair& scene(const std::string& kind, std::uint64_t seed = 1) {
       st.row0 = 0, st.row1 = kRows;
   });
   const auto clean = test::simulate_scan(p, [](sim::DetectorModel& d) { d.stripes.clear(); });
-  return cache.emplace(std::pair{kind, seed}, Pair{transmission(striped), transmission(clean)})
+  return cache
+      .emplace(std::pair{kind, seed},
+               Pair{test::xct_transmission(striped, kRow), test::xct_transmission(clean, kRow)})
       .first->second;
 }
 

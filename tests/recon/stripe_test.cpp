@@ -3,6 +3,8 @@
 // exact answers, and on bad input.
 #include <gtest/gtest.h>
 
+#include "tests/support/test_support.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -390,16 +392,6 @@ TEST(Wavelet, ScalingFiltersAreOrthonormal) {
   }
 }
 
-template <typename F>
-ErrorKind error_kind(F f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.kind();
-  }
-  return ErrorKind::Internal;  // nothing thrown: fails the comparisons below
-}
-
 TEST(StripeInput, BadInputIsAClearError) {
   Sino good = separable(64, 48, 0.0);
   Sino out({64, 48});
@@ -407,30 +399,36 @@ TEST(StripeInput, BadInputIsAClearError) {
   nan(3, 7) = std::nanf("");
   const auto g = good.cview();
   const auto o = out.view();
-  EXPECT_EQ(error_kind([&] { remove_all_stripe(nan.cview(), o); }), ErrorKind::BadData);
-  EXPECT_EQ(error_kind([&] { remove_stripe_based_wavelet_fft(nan.cview(), o); }),
+  EXPECT_EQ(test::thrown_kind([&] { remove_all_stripe(nan.cview(), o); }), ErrorKind::BadData);
+  EXPECT_EQ(test::thrown_kind([&] { remove_stripe_based_wavelet_fft(nan.cview(), o); }),
             ErrorKind::BadData);
   Sino empty({0, 48}), empty_out({0, 48});
-  EXPECT_EQ(error_kind([&] { remove_stripe_based_sorting(empty.cview(), empty_out.view()); }),
-            ErrorKind::BadData);
-  EXPECT_EQ(error_kind([&] { remove_stripe_based_sorting(g, o, {.dim = 3}); }), ErrorKind::Usage);
-  EXPECT_EQ(error_kind([&] { remove_stripe_based_sorting(g, o, {.size = 0}); }), ErrorKind::Usage);
-  EXPECT_EQ(error_kind([&] { remove_stripe_based_filtering(g, o, {.sigma = 0}); }),
+  EXPECT_EQ(
+      test::thrown_kind([&] { remove_stripe_based_sorting(empty.cview(), empty_out.view()); }),
+      ErrorKind::BadData);
+  EXPECT_EQ(test::thrown_kind([&] { remove_stripe_based_sorting(g, o, {.dim = 3}); }),
             ErrorKind::Usage);
-  EXPECT_EQ(error_kind([&] { remove_stripe_based_fitting(g, o, {.order = 64}); }),
+  EXPECT_EQ(test::thrown_kind([&] { remove_stripe_based_sorting(g, o, {.size = 0}); }),
             ErrorKind::Usage);
-  EXPECT_EQ(error_kind([&] { remove_stripe_based_wavelet_fft(g, o, {.wavelet_name = "db99"}); }),
+  EXPECT_EQ(test::thrown_kind([&] { remove_stripe_based_filtering(g, o, {.sigma = 0}); }),
             ErrorKind::Usage);
-  EXPECT_EQ(error_kind([&] { remove_stripe_based_wavelet_fft(g, o, {.window_name = "box"}); }),
+  EXPECT_EQ(test::thrown_kind([&] { remove_stripe_based_fitting(g, o, {.order = 64}); }),
             ErrorKind::Usage);
+  EXPECT_EQ(
+      test::thrown_kind([&] { remove_stripe_based_wavelet_fft(g, o, {.wavelet_name = "db99"}); }),
+      ErrorKind::Usage);
+  EXPECT_EQ(
+      test::thrown_kind([&] { remove_stripe_based_wavelet_fft(g, o, {.window_name = "box"}); }),
+      ErrorKind::Usage);
   // Too narrow for stripe detection (a line is fitted to the middle of the sorted ratios).
   Sino narrow({64, 4}), narrow_out({64, 4});
-  EXPECT_EQ(error_kind([&] { remove_large_stripe(narrow.cview(), narrow_out.view()); }),
+  EXPECT_EQ(test::thrown_kind([&] { remove_large_stripe(narrow.cview(), narrow_out.view()); }),
             ErrorKind::BadData);
   // Too small for one wavelet level after padding (16 samples at the coarsest level).
   Sino tiny({20, 20}), tiny_out({20, 20});
-  EXPECT_EQ(error_kind([&] { remove_stripe_based_wavelet_fft(tiny.cview(), tiny_out.view()); }),
-            ErrorKind::BadData);
+  EXPECT_EQ(
+      test::thrown_kind([&] { remove_stripe_based_wavelet_fft(tiny.cview(), tiny_out.view()); }),
+      ErrorKind::BadData);
 }
 
 TEST(StripeInput, TinySinogramsGiveFiniteOutput) {

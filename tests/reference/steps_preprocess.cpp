@@ -101,29 +101,13 @@ void sim_sinogram_step(const std::vector<Array>&, const Params& p, std::vector<A
   const auto seed = static_cast<std::uint64_t>(p.integer("seed", 1));
   params.cell.seed = params.detector.noise_seed = params.detector.zinger_seed = seed;
   params.detector.defect_seed = seed;
-  const auto keep = [&](sim::DetectorModel& d) {
-    std::erase_if(d.stripes, [&](const auto& st) { return kind != "every" && st.kind != kind; });
-    if (kind != "every")
-      for (auto& st : d.stripes)
-        st.row0 = 0, st.row1 = 8;
-  };
+  const auto keep = [&](sim::DetectorModel& d) { test::keep_stripe_kind(d, kind, 8); };
   const auto none = [](sim::DetectorModel& d) { d.stripes.clear(); };
   for (int clean = 0; clean < 2; ++clean) {
     const auto scan =
         test::simulate_scan(params, clean ? std::function(none) : std::function(keep));
-    FlatFieldParams fp;
-    FlatFieldCounts counts;
-    HostArray<float, 2> flat({8, cols}), dark({8, cols});
-    recon::reduce_frames(scan.flats.cview(), recon::FrameReduction::Median, flat.view());
-    recon::reduce_frames(scan.darks.cview(), recon::FrameReduction::Median, dark.view());
-    const auto ref =
-        recon::make_flat_reference(dark.cview(), flat.cview(), nullptr, 0, 0, fp, counts);
-    HostArray<float, 3> t(scan.projections.shape());
-    recon::flat_field(scan.projections.cview(), ref, {}, t.view(), fp, counts);
-    Array sino{{angles, cols}, std::vector<float>(angles * cols)};
-    for (std::size_t a = 0; a < angles; ++a)
-      std::copy_n(&t(a, 4, 0), cols, sino.data.data() + a * cols);
-    out.push_back(std::move(sino));
+    const auto t = test::xct_transmission(scan, 4);
+    out.push_back(Array{{angles, cols}, std::vector<float>(t.begin(), t.end())});
     if (!clean) info["centre"] = scan.centre;
   }
 }

@@ -1,5 +1,8 @@
 #include "tests/support/sim_scan.hpp"
 
+#include <algorithm>
+
+#include "recon/flatfield.hpp"
 #include "simulate/cell.hpp"
 #include "simulate/projector.hpp"
 
@@ -67,6 +70,31 @@ HostArray<float, 2> corrected_sinogram(const SimScan& s, std::size_t row) {
   for (std::size_t a = 0; a < A; ++a)
     for (std::size_t c = 0; c < W; ++c)
       out(a, c) = static_cast<float>((s.projections(a, row, c) - dark[c]) / (flat[c] - dark[c]));
+  return out;
+}
+
+void keep_stripe_kind(sim::DetectorModel& det, const std::string& kind, std::size_t n_rows) {
+  if (kind == "every") return;
+  std::erase_if(det.stripes, [&](const auto& st) { return st.kind != kind; });
+  for (auto& st : det.stripes)
+    st.row0 = 0, st.row1 = n_rows;
+}
+
+HostArray<float, 2> xct_transmission(const SimScan& s, std::size_t row) {
+  using namespace recon;
+  const std::size_t A = s.projections.extent(0), H = s.projections.extent(1),
+                    W = s.projections.extent(2);
+  HostArray<float, 2> flat({H, W}), dark({H, W});
+  reduce_frames(s.flats.cview(), FrameReduction::Median, flat.view());
+  reduce_frames(s.darks.cview(), FrameReduction::Median, dark.view());
+  const FlatFieldParams params;
+  FlatFieldCounts counts;
+  const auto ref = make_flat_reference(dark.cview(), flat.cview(), nullptr, 0, 0, params, counts);
+  HostArray<float, 3> t(s.projections.shape());
+  flat_field(s.projections.cview(), ref, {}, t.view(), params, counts);
+  HostArray<float, 2> out({A, W});
+  for (std::size_t a = 0; a < A; ++a)
+    std::copy_n(&t(a, row, 0), W, &out(a, 0));
   return out;
 }
 

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "core/array.hpp"
@@ -31,6 +32,14 @@ SimScan simulate_scan(const sim::SimulationParams& params,
 // Parameters for a band of `n_rows` (at least 8) detector rows through the middle of the pellet
 // (the interface, the crack and the chip) of a cell seen by an n_cols-wide detector.
 sim::SimulationParams band_params(std::size_t n_cols, std::size_t n_rows, std::size_t n_angles);
+
+// Keeps the detector's stripe defects of one kind (full, partial, fluctuating, dead,
+// unresponsive, large), spread over all `n_rows` rows; "every" keeps the simulator's mix as it is.
+void keep_stripe_kind(sim::DetectorModel& det, const std::string& kind, std::size_t n_rows);
+
+// The sinogram [angle, col] of row `row` through xct's own flat-field: median flats and darks,
+// default policies.
+HostArray<float, 2> xct_transmission(const SimScan& scan, std::size_t row);
 
 // One sinogram [angle, col] of row `row`, flat-field corrected with the mean flat and dark:
 // (counts - dark) / (flat - dark).

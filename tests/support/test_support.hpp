@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "core/error.hpp"
+
 namespace xct::test {
 
 // A fresh, empty folder removed (with its content) when the object goes out of scope.
@@ -44,5 +46,17 @@ std::size_t count_lines(const std::string& text);
 
 // Reads a whole binary file.
 std::vector<char> read_binary(const std::filesystem::path& path);
+
+// The kind of the xct::Error that f() throws; Internal when it throws none (which no test
+// expects, so the comparison fails).
+template <typename F>
+ErrorKind thrown_kind(F&& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.kind();
+  }
+  return ErrorKind::Internal;
+}
 
 }  // namespace xct::test
