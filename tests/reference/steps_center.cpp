@@ -5,7 +5,10 @@
 //   center_vo_metric   sino, centres (1-D)  -> metrics (1-D), no denoising or down-sampling
 //   center_pc          proj0, proj180       -> info: centre
 //   fbp                sino (-log), angles  -> slice (n, n)
+//   fbp_slab           sinos (rows, angles, cols), angles, [centres (rows)] -> slices (rows, n, n)
 // Curves are written as two rows: the candidate centres, then their metric values.
+#include <omp.h>
+
 #include <optional>
 
 #include "core/error.hpp"
@@ -90,15 +93,26 @@ void center_pc_step(const std::vector<Array>& in, const Params& p, std::vector<A
   info["centre"] = recon::find_center_phase_correlation(image(in[0]), image(in[1]), params).centre;
 }
 
-// Params: centre, filter, pad, size, mask_ratio (negative: no mask).
+// FbpParams from key=value: filter, order, cutoff (Butterworth), pad, padding (edge/zero),
+// fft_friendly (0/1), size, mask_ratio (negative: no mask).
+recon::FbpParams fbp_params(const Params& p) {
+  recon::FbpParams params;
+  params.filter = p.str("filter", params.filter);
+  params.butterworth_order = static_cast<int>(p.integer("order", params.butterworth_order));
+  params.butterworth_cutoff = p.num("cutoff", params.butterworth_cutoff);
+  params.pad_cols = static_cast<int>(p.integer("pad", params.pad_cols));
+  params.padding = p.str("padding", params.padding);
+  params.fft_friendly = p.flag("fft_friendly", params.fft_friendly);
+  params.size = static_cast<std::size_t>(p.integer("size", 0));
+  params.mask_ratio = p.num("mask_ratio", params.mask_ratio);
+  return params;
+}
+
+// Params: centre and fbp_params' keys.
 void fbp_step(const std::vector<Array>& in, const Params& p, std::vector<Array>& out,
               nlohmann::json& info) {
   XCT_CHECK(in.size() == 2, ErrorKind::Usage, "fbp takes a -log sinogram and its angles");
-  recon::FbpParams params;
-  params.filter = p.str("filter", params.filter);
-  params.pad_cols = static_cast<int>(p.integer("pad", params.pad_cols));
-  params.size = static_cast<std::size_t>(p.integer("size", 0));
-  params.mask_ratio = p.num("mask_ratio", params.mask_ratio);
+  const recon::FbpParams params = fbp_params(p);
   const std::vector<double> angles = as_doubles(in[1]);
   const HostArray<float, 2> slice =
       recon::fbp_reconstruct(image(in[0]), angles, p.num("centre"), params);
@@ -109,6 +123,29 @@ void fbp_step(const std::vector<Array>& in, const Params& p, std::vector<Array>&
   info["weight_last"] = w.back();
 }
 
+// Params: centre (unless a third input gives one per row) and fbp_params' keys; the slices are
+// n x n with n = size or cols. Info: the work bytes fbp_slab_work_bytes reports for this slab.
+void fbp_slab_step(const std::vector<Array>& in, const Params& p, std::vector<Array>& out,
+                   nlohmann::json& info) {
+  XCT_CHECK(in.size() == 2 || in.size() == 3, ErrorKind::Usage,
+            "fbp_slab takes -log sinograms (rows, angles, cols), angles and optional centres");
+  XCT_CHECK(in[0].shape.size() == 3, ErrorKind::Usage,
+            "the sinograms must be (rows, angles, cols)");
+  const recon::FbpParams params = fbp_params(p);
+  const std::size_t rows = in[0].dim(0), n_angles = in[0].dim(1), cols = in[0].dim(2);
+  const std::size_t n = params.size > 0 ? params.size : cols;
+  const std::vector<double> angles = as_doubles(in[1]);
+  const std::vector<double> centres =
+      in.size() == 3 ? as_doubles(in[2]) : std::vector<double>{p.num("centre")};
+  Array slices{{rows, n, n}, std::vector<float>(rows * n * n)};
+  recon::fbp_reconstruct_slab(HostView<const float, 3>(in[0].data.data(), {rows, n_angles, cols}),
+                              angles, centres, params,
+                              HostView<float, 3>(slices.data.data(), {rows, n, n}));
+  out.push_back(std::move(slices));
+  info["work_bytes"] = recon::fbp_slab_work_bytes(rows, n_angles, cols, n, omp_get_max_threads());
+  info["threads"] = omp_get_max_threads();
+}
+
 }  // namespace
 
 void add_center_steps(Registry& registry) {
@@ -116,6 +153,7 @@ void add_center_steps(Registry& registry) {
   registry["center_vo_metric"] = center_vo_metric_step;
   registry["center_pc"] = center_pc_step;
   registry["fbp"] = fbp_step;
+  registry["fbp_slab"] = fbp_slab_step;
 }
 
 }  // namespace xct::step
