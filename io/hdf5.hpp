@@ -182,6 +182,7 @@ struct DatasetInfo {
   std::size_t type_size = 0;  // bytes per element
   bool is_signed = false;
   std::vector<std::size_t> chunk;  // empty when not chunked
+  bool filtered = false;           // chunks pass through filters (compression): decoded whole
 
   std::size_t rank() const { return shape.size(); }
   std::size_t n_elements() const;

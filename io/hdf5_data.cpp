@@ -170,6 +170,7 @@ DatasetInfo dataset_info(const Dataset& dataset) {
     std::vector<hsize_t> chunk(static_cast<std::size_t>(rank));
     if (H5Pget_chunk(dcpl.id(), rank, chunk.data()) == rank)
       info.chunk.assign(chunk.begin(), chunk.end());
+    info.filtered = H5Pget_nfilters(dcpl.id()) > 0;
   }
   return info;
 }

@@ -95,6 +95,8 @@ StackInfo describe_stack(const h5::File& file, const std::string& path, const h5
   s.n_cols = d.shape[single ? 1 : 2];
   s.dtype = *dtype;
   s.where = where;
+  if (!d.chunk.empty()) s.chunk_rows = d.chunk[d.rank() - 2];
+  s.compressed = d.filtered;
   return s;
 }
 

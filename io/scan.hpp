@@ -42,6 +42,11 @@ struct StackInfo {
   // Position of each frame in acquisition order, where the layout records it (NeXus
   // image_key order); empty when unknown. Lets flats taken before and after be told apart.
   std::vector<std::size_t> acquisition_index;
+  // Storage, where the layout records it (HDF5): detector rows per chunk (0 when the data is
+  // not chunked) and whether chunks are compressed, so that reading any row of a chunk
+  // decodes all of it.
+  std::size_t chunk_rows = 0;
+  bool compressed = false;
 };
 
 struct ScanInfo {

@@ -59,14 +59,15 @@ void read_tiff_rows(const std::filesystem::path& file, std::size_t page, Range r
 HostArray<float, 2> read_tiff_image(const std::filesystem::path& file, std::size_t page = 0);
 
 // Writes one float32 image (rows, cols) atomically, as an uncompressed little-endian
-// single-page TIFF with min/max sample tags.
-void write_tiff_float(const std::filesystem::path& file, HostView<const float, 2> image);
+// single-page TIFF with min/max sample tags and, when given, an ImageDescription.
+void write_tiff_float(const std::filesystem::path& file, HostView<const float, 2> image,
+                      const std::string& description = {});
 
 // Writes images of any supported type, for tests and sample data: `pages` images of
 // rows x cols samples, in the given byte order (big_endian writes Motorola "MM" files).
 void write_tiff_pages(const std::filesystem::path& file, DType dtype, const void* data,
                       std::size_t pages, std::size_t rows, std::size_t cols,
-                      bool big_endian = false);
+                      bool big_endian = false, const std::string& description = {});
 
 // A volume as one float32 TIFF per z slice: <folder>/<prefix>00000.tiff with five digits, more
 // when the slice count needs them. Each slice is written atomically.
@@ -79,12 +80,15 @@ class TiffStackWriter {
   // Writes slices z0 .. z0 + slab.extent(0) - 1.
   void write_slab(std::size_t z0, HostView<const float, 3> slab);
   std::size_t digits() const { return digits_; }
+  // ImageDescription of every slice written from now on (units, voxel size ...).
+  void set_description(std::string text) { description_ = std::move(text); }
 
  private:
   std::filesystem::path folder_;
   std::size_t n_slices_;
   std::string prefix_;
   std::size_t digits_;
+  std::string description_;
 };
 
 // Reads slices z of a TIFF stack written by TiffStackWriter (files <prefix>NNNNN.tiff in

@@ -33,7 +33,7 @@ void set_tag(TiffHandle& h, const fs::path& file, int ok, const char* tag) {
 
 // Tags of one uncompressed greyscale page; the whole page is one strip, as ImageJ writes.
 void set_page_tags(TiffHandle& h, const fs::path& file, DType dtype, std::size_t rows,
-                   std::size_t cols) {
+                   std::size_t cols, const std::string& description = {}) {
   TIFF* tif = h.get();
   const auto bits = static_cast<std::uint16_t>(8 * dtype_size(dtype));
   const std::uint16_t format = dtype == DType::Float32 ? SAMPLEFORMAT_IEEEFP : SAMPLEFORMAT_UINT;
@@ -49,6 +49,9 @@ void set_page_tags(TiffHandle& h, const fs::path& file, DType dtype, std::size_t
   set_tag(h, file, TIFFSetField(tif, TIFFTAG_COMPRESSION, COMPRESSION_NONE), "Compression");
   set_tag(h, file, TIFFSetField(tif, TIFFTAG_ROWSPERSTRIP, height), "RowsPerStrip");
   set_tag(h, file, TIFFSetField(tif, TIFFTAG_SOFTWARE, "xct"), "Software");
+  if (!description.empty())
+    set_tag(h, file, TIFFSetField(tif, TIFFTAG_IMAGEDESCRIPTION, description.c_str()),
+            "ImageDescription");
 }
 
 // libtiff swaps samples in place when the byte order differs from the host, so rows go
@@ -79,7 +82,8 @@ void check_write_shape(const fs::path& file, std::size_t rows, std::size_t cols)
 
 }  // namespace
 
-void write_tiff_float(const fs::path& file, HostView<const float, 2> image) {
+void write_tiff_float(const fs::path& file, HostView<const float, 2> image,
+                      const std::string& description) {
   const std::size_t rows = image.extent(0), cols = image.extent(1);
   check_write_shape(file, rows, cols);
   HostArray<float, 2> copy({rows, cols});  // contiguous, whatever the view's strides
@@ -97,7 +101,7 @@ void write_tiff_float(const fs::path& file, HostView<const float, 2> image) {
   AtomicFile out(file);
   TiffHandle h(out.temp_path(), write_mode(false, copy.size() * sizeof(float)));
   XCT_CHECK(h.is_open(), ErrorKind::OutputIO, "cannot create ", file.string(), h.said());
-  set_page_tags(h, file, DType::Float32, rows, cols);
+  set_page_tags(h, file, DType::Float32, rows, cols, description);
   if (lo <= hi) {  // tell viewers the display range; absent when no value is finite
     set_tag(h, file, TIFFSetField(h.get(), TIFFTAG_SMINSAMPLEVALUE, double{lo}), "SMinSampleValue");
     set_tag(h, file, TIFFSetField(h.get(), TIFFTAG_SMAXSAMPLEVALUE, double{hi}), "SMaxSampleValue");
@@ -109,7 +113,8 @@ void write_tiff_float(const fs::path& file, HostView<const float, 2> image) {
 }
 
 void write_tiff_pages(const fs::path& file, DType dtype, const void* data, std::size_t pages,
-                      std::size_t rows, std::size_t cols, bool big_endian) {
+                      std::size_t rows, std::size_t cols, bool big_endian,
+                      const std::string& description) {
   check_write_shape(file, rows, cols);
   XCT_CHECK(pages > 0, ErrorKind::Internal, "cannot write a TIFF file of 0 pages: ", file.string());
   const std::size_t page_bytes = rows * cols * dtype_size(dtype);
@@ -118,7 +123,7 @@ void write_tiff_pages(const fs::path& file, DType dtype, const void* data, std::
   XCT_CHECK(h.is_open(), ErrorKind::OutputIO, "cannot create ", file.string(), h.said());
   const auto* bytes = static_cast<const std::uint8_t*>(data);
   for (std::size_t p = 0; p < pages; ++p) {
-    set_page_tags(h, file, dtype, rows, cols);
+    set_page_tags(h, file, dtype, rows, cols, description);
     write_page_data(h, file, dtype, bytes + p * page_bytes, rows, cols);
   }
   h.close_written(file);
@@ -142,7 +147,7 @@ fs::path TiffStackWriter::slice_path(std::size_t z) const {
 
 void TiffStackWriter::write_slice(std::size_t z, HostView<const float, 2> slice) {
   XCT_CHECK(z < n_slices_, ErrorKind::Internal, "slice ", z, " written to a stack of ", n_slices_);
-  write_tiff_float(slice_path(z), slice);
+  write_tiff_float(slice_path(z), slice, description_);
 }
 
 void TiffStackWriter::write_slab(std::size_t z0, HostView<const float, 3> slab) {

@@ -1,0 +1,328 @@
+#include "io/volume_output.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <limits>
+#include <sstream>
+#include <system_error>
+
+#include "core/error.hpp"
+#include "io/png.hpp"
+#include "io/tiff.hpp"
+
+namespace fs = std::filesystem;
+
+namespace xct {
+
+namespace {
+
+const char* const kPrefix = "recon_";
+const char* const kH5Name = "recon.h5";
+const char* const kStaging = ".partial";
+const char* const kScratch = "volume.f32";
+
+void remove_path(const fs::path& p) {
+  std::error_code ec;
+  fs::remove_all(p, ec);
+  XCT_CHECK(!ec, ErrorKind::OutputIO, "cannot remove ", p.string(), ": ", ec.message());
+}
+
+// Files of an earlier volume in `folder`: recon_*.tiff stacks, recon.h5, the previews.
+void remove_old_outputs(const fs::path& folder) {
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(folder, ec)) {
+    const std::string name = entry.path().filename().string();
+    const bool slice = name.rfind(kPrefix, 0) == 0 && entry.path().extension() == ".tiff";
+    if (slice || name == kH5Name || name == "previews" || name == kStaging)
+      remove_path(entry.path());
+  }
+  XCT_CHECK(!ec, ErrorKind::OutputIO, "cannot list ", folder.string(), ": ", ec.message());
+}
+
+// What a slice's values are, in its TIFF ImageDescription: "xct reconstruction; units=1/cm;
+// voxel_size_um=5" and, for uint16, "; value=offset+scale*sample; offset=...; scale=...".
+std::string slice_description(const VolumeMeta& meta) {
+  std::ostringstream os;
+  os.precision(10);
+  os << "xct reconstruction; units=" << meta.units;
+  if (meta.voxel_size_um) os << "; voxel_size_um=" << *meta.voxel_size_um;
+  if (meta.dtype == DType::UInt16)
+    os << "; value=offset+scale*sample; offset=" << meta.value_offset
+       << "; scale=" << meta.value_scale;
+  return os.str();
+}
+
+// A float32 scratch file of whole slices, written and read at any slice.
+class ScratchVolume {
+ public:
+  ScratchVolume(fs::path path, std::size_t slice_values)
+      : path_(std::move(path)), slice_bytes_(slice_values * sizeof(float)) {
+    file_ = std::fopen(path_.c_str(), "w+b");
+    XCT_CHECK(file_ != nullptr, ErrorKind::OutputIO, "cannot create ", path_.string(), ": ",
+              std::strerror(errno));
+  }
+  ~ScratchVolume() {
+    if (file_ != nullptr) std::fclose(file_);
+  }
+  ScratchVolume(const ScratchVolume&) = delete;
+  ScratchVolume& operator=(const ScratchVolume&) = delete;
+
+  void write(std::size_t z0, const float* data, std::size_t n_slices) {
+    seek(z0);
+    const std::size_t n = n_slices * slice_bytes_;
+    XCT_CHECK(std::fwrite(data, 1, n, file_) == n && std::fflush(file_) == 0, ErrorKind::OutputIO,
+              "cannot write ", path_.string(), ": ", std::strerror(errno));
+  }
+  void read(std::size_t z0, float* data, std::size_t n_slices) {
+    seek(z0);
+    const std::size_t n = n_slices * slice_bytes_;
+    XCT_CHECK(std::fread(data, 1, n, file_) == n, ErrorKind::OutputIO, "cannot read back ",
+              path_.string());
+  }
+  void remove() {
+    std::fclose(file_);
+    file_ = nullptr;
+    fs::remove(path_);
+  }
+
+ private:
+  void seek(std::size_t z) {
+    XCT_CHECK(fseeko(file_, static_cast<off_t>(z * slice_bytes_), SEEK_SET) == 0,
+              ErrorKind::OutputIO, "cannot seek in ", path_.string(), ": ", std::strerror(errno));
+  }
+  fs::path path_;
+  std::size_t slice_bytes_;
+  std::FILE* file_ = nullptr;
+};
+
+}  // namespace
+
+struct VolumeOutput::Impl {
+  VolumeOutputParams params;
+  std::size_t nz = 0, ny = 0, nx = 0;
+  fs::path staging;
+  bool finished = false;
+  std::vector<bool> written;
+  // Float32 straight to the final format; uint16 through the scratch volume.
+  std::unique_ptr<TiffStackWriter> tiff;
+  std::unique_ptr<Hdf5VolumeWriter> h5;
+  std::unique_ptr<ScratchVolume> scratch;
+  // Whole-volume statistics and the three preview planes through the middle.
+  double min = std::numeric_limits<double>::infinity();
+  double max = -std::numeric_limits<double>::infinity();
+  double sum = 0;
+  HostArray<float, 2> plane_xy, plane_xz, plane_yz;
+
+  bool is_u16() const { return params.dtype == DType::UInt16; }
+  void collect(std::size_t z0, HostView<const float, 3> slab);
+  VolumeOutputSummary convert_u16(VolumeOutputSummary s);
+  void write_previews(VolumeOutputSummary& s);
+  void move_into_place(VolumeOutputSummary& s);
+};
+
+fs::path VolumeOutput::report_path(const fs::path& folder) {
+  return folder / "report.json";
+}
+
+VolumeOutput::VolumeOutput(VolumeOutputParams params, std::size_t nz, std::size_t ny,
+                           std::size_t nx)
+    : impl_(std::make_unique<Impl>()) {
+  Impl& m = *impl_;
+  XCT_CHECK(params.format == "tiff" || params.format == "h5", ErrorKind::Usage,
+            "unknown output format '", params.format, "' (tiff, h5)");
+  XCT_CHECK(params.dtype == DType::Float32 || params.dtype == DType::UInt16, ErrorKind::Usage,
+            "volumes are written as float32 or uint16");
+  XCT_CHECK(nz > 0 && ny > 0 && nx > 0, ErrorKind::Internal, "empty output volume");
+  if (params.uint16_range)
+    XCT_CHECK(params.uint16_range->second > params.uint16_range->first, ErrorKind::Usage,
+              "the uint16 range must rise: ", params.uint16_range->first, " to ",
+              params.uint16_range->second);
+  m.params = std::move(params);
+  m.nz = nz, m.ny = ny, m.nx = nx;
+  const fs::path& folder = m.params.folder;
+  std::error_code ec;
+  fs::create_directories(folder, ec);
+  XCT_CHECK(!ec && fs::is_directory(folder), ErrorKind::OutputIO, "cannot create output folder ",
+            folder.string(), ec ? ": " + ec.message() : std::string());
+  if (fs::exists(report_path(folder))) {
+    XCT_CHECK(m.params.overwrite, ErrorKind::Usage, folder.string(),
+              " holds a finished reconstruction (report.json); pass --overwrite to replace it");
+    remove_path(report_path(folder));  // from here on the folder no longer looks finished
+  }
+  remove_old_outputs(folder);
+  m.staging = folder / kStaging;
+  fs::create_directories(m.staging, ec);
+  XCT_CHECK(!ec, ErrorKind::OutputIO, "cannot create ", m.staging.string(), ": ", ec.message());
+  m.written.assign(nz, false);
+  m.plane_xy = HostArray<float, 2>({ny, nx}, 0.0f);
+  m.plane_xz = HostArray<float, 2>({nz, nx}, 0.0f);
+  m.plane_yz = HostArray<float, 2>({nz, ny}, 0.0f);
+  if (m.is_u16()) {
+    m.scratch = std::make_unique<ScratchVolume>(m.staging / kScratch, ny * nx);
+  } else if (m.params.format == "tiff") {
+    m.tiff = std::make_unique<TiffStackWriter>(m.staging, nz, kPrefix);
+    m.tiff->set_description(slice_description(m.params.meta));
+  } else {
+    VolumeMeta meta = m.params.meta;
+    meta.dtype = DType::Float32;
+    m.h5 = std::make_unique<Hdf5VolumeWriter>(m.staging / kH5Name, nz, ny, nx, meta);
+  }
+}
+
+VolumeOutput::~VolumeOutput() {
+  if (impl_ && !impl_->finished) {
+    impl_->tiff.reset();
+    impl_->h5.reset();
+    impl_->scratch.reset();
+    std::error_code ec;
+    fs::remove_all(impl_->staging, ec);
+  }
+}
+
+const fs::path& VolumeOutput::folder() const {
+  return impl_->params.folder;
+}
+
+const fs::path& VolumeOutput::staging() const {
+  return impl_->staging;
+}
+
+void VolumeOutput::Impl::collect(std::size_t z0, HostView<const float, 3> slab) {
+  double lo = min, hi = max, s = 0;
+  const std::size_t n = slab.extent(0);
+  for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t y = 0; y < ny; ++y) {
+      for (std::size_t x = 0; x < nx; ++x) {
+        const float v = slab(i, y, x);
+        XCT_CHECK(std::isfinite(v), ErrorKind::Internal, "slice ", z0 + i,
+                  " holds a non-finite value at (", y, ", ", x, ")");
+        lo = std::min<double>(lo, v);
+        hi = std::max<double>(hi, v);
+        s += v;
+      }
+    }
+    const std::size_t z = z0 + i;
+    if (z == nz / 2) std::copy_n(&slab(i, 0, 0), ny * nx, plane_xy.data());
+    std::copy_n(&slab(i, ny / 2, 0), nx, &plane_xz(z, 0));
+    for (std::size_t y = 0; y < ny; ++y)
+      plane_yz(z, y) = slab(i, y, nx / 2);
+    written[z] = true;
+  }
+  min = lo, max = hi, sum += s;
+}
+
+void VolumeOutput::write_slab(std::size_t z0, HostView<const float, 3> slab) {
+  Impl& m = *impl_;
+  XCT_CHECK(!m.finished, ErrorKind::Internal, "volume already finished");
+  XCT_CHECK(slab.is_contiguous() && slab.extent(1) == m.ny && slab.extent(2) == m.nx &&
+                z0 + slab.extent(0) <= m.nz,
+            ErrorKind::Internal, "slab at z ", z0, " does not fit the output volume");
+  m.collect(z0, slab);
+  if (m.scratch) {
+    m.scratch->write(z0, slab.data(), slab.extent(0));
+  } else if (m.tiff) {
+    m.tiff->write_slab(z0, slab);
+  } else {
+    m.h5->write_slab(z0, slab);
+  }
+}
+
+VolumeOutputSummary VolumeOutput::Impl::convert_u16(VolumeOutputSummary s) {
+  const auto [lo, hi] =
+      params.uint16_range.value_or(std::pair<double, double>{min, max > min ? max : min + 1.0});
+  s.uint16_offset = lo;
+  s.uint16_scale = (hi - lo) / 65535.0;
+  VolumeMeta meta = params.meta;
+  meta.dtype = DType::UInt16;
+  meta.value_offset = s.uint16_offset;
+  meta.value_scale = s.uint16_scale;
+  if (params.format == "h5")
+    h5 = std::make_unique<Hdf5VolumeWriter>(staging / kH5Name, nz, ny, nx, meta);
+  const TiffStackWriter names(staging, nz, kPrefix);
+  const std::size_t per_block = std::max<std::size_t>(1, (std::size_t{4} << 20) / (ny * nx * 4));
+  HostArray<float, 3> values({std::min(per_block, nz), ny, nx});
+  HostArray<std::uint16_t, 3> samples({std::min(per_block, nz), ny, nx});
+  for (std::size_t z0 = 0; z0 < nz; z0 += per_block) {
+    const std::size_t n = std::min(per_block, nz - z0);
+    scratch->read(z0, values.data(), n);
+    for (std::size_t i = 0; i < n * ny * nx; ++i) {
+      const double u = std::round((values.data()[i] - lo) / s.uint16_scale);
+      if (u < 0) ++s.clipped_low;
+      if (u > 65535) ++s.clipped_high;
+      samples.data()[i] = static_cast<std::uint16_t>(std::clamp(u, 0.0, 65535.0));
+    }
+    if (h5) {
+      h5->write_slab(z0, HostView<const std::uint16_t, 3>(samples.data(), {n, ny, nx}));
+    } else {
+      for (std::size_t i = 0; i < n; ++i)
+        write_tiff_pages(names.slice_path(z0 + i), DType::UInt16, &samples(i, 0, 0), 1, ny, nx,
+                         false, slice_description(meta));
+    }
+  }
+  scratch->remove();
+  scratch.reset();
+  return s;
+}
+
+void VolumeOutput::Impl::write_previews(VolumeOutputSummary& s) {
+  const fs::path dir = staging / "previews";
+  const std::string mid_z = std::to_string(nz / 2), mid_y = std::to_string(ny / 2),
+                    mid_x = std::to_string(nx / 2);
+  const std::pair<std::string, const HostArray<float, 2>*> planes[] = {
+      {"xy_z" + mid_z + ".png", &plane_xy},
+      {"xz_y" + mid_y + ".png", &plane_xz},
+      {"yz_x" + mid_x + ".png", &plane_yz}};
+  for (const auto& [name, plane] : planes) {
+    write_png_preview(dir / name, plane->cview());
+    s.previews.push_back(params.folder / "previews" / name);
+  }
+}
+
+void VolumeOutput::Impl::move_into_place(VolumeOutputSummary& s) {
+  const fs::path& folder = params.folder;
+  std::error_code ec;
+  if (params.format == "h5") {
+    fs::rename(staging / kH5Name, folder / kH5Name, ec);
+    XCT_CHECK(!ec, ErrorKind::OutputIO, "cannot move ", kH5Name, " into ", folder.string(), ": ",
+              ec.message());
+    s.files.push_back(folder / kH5Name);
+  } else {
+    const TiffStackWriter from(staging, nz, kPrefix), to(folder, nz, kPrefix);
+    for (std::size_t z = 0; z < nz; ++z) {
+      fs::rename(from.slice_path(z), to.slice_path(z), ec);
+      XCT_CHECK(!ec, ErrorKind::OutputIO, "cannot move ", from.slice_path(z).string(), " to ",
+                folder.string(), ": ", ec.message());
+      s.files.push_back(to.slice_path(z));
+    }
+  }
+  fs::rename(staging / "previews", folder / "previews", ec);
+  XCT_CHECK(!ec, ErrorKind::OutputIO, "cannot move the previews into ", folder.string(), ": ",
+            ec.message());
+  remove_path(staging);
+}
+
+VolumeOutputSummary VolumeOutput::finish() {
+  Impl& m = *impl_;
+  XCT_CHECK(!m.finished, ErrorKind::Internal, "volume already finished");
+  const auto missing = std::find(m.written.begin(), m.written.end(), false);
+  XCT_CHECK(missing == m.written.end(), ErrorKind::Internal, "slice ", missing - m.written.begin(),
+            " of the volume was never written");
+  VolumeOutputSummary s;
+  s.nz = m.nz, s.ny = m.ny, s.nx = m.nx;
+  s.min = m.min, s.max = m.max;
+  s.mean = m.sum / static_cast<double>(m.nz * m.ny * m.nx);
+  if (m.is_u16()) s = m.convert_u16(s);
+  if (m.h5) {
+    m.h5->commit();
+    m.h5.reset();
+  }
+  m.write_previews(s);
+  m.move_into_place(s);
+  m.finished = true;
+  return s;
+}
+
+}  // namespace xct
