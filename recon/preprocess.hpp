@@ -28,6 +28,10 @@ struct PreprocessParams {
   bool interpolate_flats = true;  // between flats taken before and after, when both exist
   std::optional<ZingerParams> zinger = ZingerParams{};  // nullopt: keep zingers
   RingOptions rings;                                    // method "none" by default
+  // Binning factor (1, 2 or 4): after flat-fielding, each factor x factor block of
+  // transmission is averaged, so zingers, rings and -log work on the binned sinograms. The
+  // row count must be a multiple of it; columns left over at the right edge are dropped.
+  std::size_t binning = 1;
 };
 
 struct PreprocessReport {
@@ -35,12 +39,16 @@ struct PreprocessReport {
   std::size_t zingers_replaced = 0;
   std::size_t stripe_columns_flagged = 0;  // by detection-based ring methods
   bool flats_interpolated = false;
+  // Wall time of each stage, seconds: reading (flats, darks, projections), flat-field and
+  // binning, zingers, rings, -log.
+  double seconds_read = 0, seconds_flat_field = 0, seconds_zingers = 0, seconds_rings = 0,
+         seconds_log = 0;
   void merge(const PreprocessReport& other);
 };
 
-// Sinograms [rows, angles, cols] of detector rows `rows`, over the projections `projections`
-// (all by default), as -log line integrals. Throws BadData for scans it cannot correct
-// (no flats, unusable flats, non-finite samples under the policies).
+// Sinograms [rows / binning, angles, cols / binning] of detector rows `rows`, over the projections
+// `projections` (all by default), as -log line integrals. Throws BadData for scans it cannot
+// correct (no flats, unusable flats, non-finite samples under the policies).
 HostArray<float, 3> read_sinograms(ScanReader& reader, Range rows, const PreprocessParams& params,
                                    PreprocessReport& report,
                                    std::optional<Range> projections = std::nullopt);
