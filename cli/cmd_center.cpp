@@ -8,7 +8,6 @@
 #include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
-#include <numbers>
 #include <optional>
 #include <sstream>
 
@@ -23,8 +22,8 @@
 #include "io/scan.hpp"
 #include "io/tiff.hpp"
 #include "recon/center.hpp"
+#include "recon/center_measure.hpp"
 #include "recon/fbp.hpp"
-#include "recon/half_turn.hpp"
 #include "recon/preprocess.hpp"
 
 namespace xct::cli {
@@ -110,85 +109,20 @@ void add_center_options(CLI::App& cmd, CenterCmdOptions& o) {
   cmd.add_flag("--no-record", o.no_record, "print the centre only")->group(r);
 }
 
-// The input as an absolute path without a trailing separator.
-std::filesystem::path input_path(const std::string& input) {
-  std::filesystem::path p = std::filesystem::absolute(input).lexically_normal();
-  return p.has_filename() ? p : p.parent_path();
-}
 // Trial slices go beside the input, into INPUT_rec/try_center (tomocupy's habit).
 std::filesystem::path try_dir(const std::string& input) {
-  const auto p = input_path(input);
-  return p.parent_path() / (p.stem().string() + "_rec") / "try_center";
-}
-// The record lives beside an input file, or inside an input folder (a TIFF scan).
-std::filesystem::path record_file(const std::string& input) {
-  const auto p = input_path(input);
-  return (std::filesystem::is_directory(p) ? p : p.parent_path()) / "xct_center.json";
+  return default_output_dir(input) / "try_center";
 }
 
-// The -log sinograms [row, angle, col] of a band of rows over the first half turn, in
-// increasing angle order.
-struct BandSinograms {
-  HostArray<float, 3> sinos;
-  std::vector<double> angles;
-  Range rows;
-};
-
-BandSinograms band_sinograms(ScanReader& reader, Range rows, const recon::PreprocessParams& prep,
-                             recon::PreprocessReport& report) {
-  const ScanInfo& info = reader.info();
-  XCT_CHECK(!info.angles_rad.empty(), ErrorKind::BadData,
-            "the scan records no angles; give them with --angles-file or --angle-range");
-  const recon::HalfTurn h = recon::first_half_turn(info.angles_rad);
-  auto read = recon::read_sinograms(reader, rows, prep, report, Range{h.begin, h.end});
-  const std::size_t n_a = h.end - h.begin, n_c = info.n_cols();
-  BandSinograms out{HostArray<float, 3>(read.shape()), {}, rows};
-  for (std::size_t k = 0; k < n_a; ++k) {
-    const std::size_t src = h.decreasing ? n_a - 1 - k : k;
-    for (std::size_t r = 0; r < rows.size(); ++r)
-      std::copy_n(&read(r, src, 0), n_c, &out.sinos(r, k, 0));
-    out.angles.push_back(info.angles_rad[h.begin + src]);
-  }
-  return out;
-}
-
-// `count` rows centred on `row`, moved to fit the detector.
-Range band_around(std::size_t row, std::size_t count, std::size_t n_rows) {
-  count = std::clamp<std::size_t>(count, 1, n_rows);
-  const std::size_t begin = std::min(row - std::min(row, count / 2), n_rows - count);
-  return Range{begin, begin + count};
-}
-
-// Vo: the mean of the band's sinograms. Phase correlation: the band's rows at the first angle
-// and at 180 degrees from it, as two projections whose stripes ring removal has taken out.
-recon::CenterResult measure(const BandSinograms& band, const CenterCmdOptions& o, Logger& log) {
-  const std::size_t n_r = band.sinos.extent(0), n_a = band.sinos.extent(1),
-                    n_c = band.sinos.extent(2);
-  if (o.method == "pc") {
-    const auto pair = recon::select_opposite_pair(band.angles, band.angles.front());
-    HostArray<float, 2> first({n_r, n_c}), lower({n_r, n_c}), upper({n_r, n_c});
-    for (std::size_t r = 0; r < n_r; ++r) {
-      std::copy_n(&band.sinos(r, pair.first, 0), n_c, &first(r, 0));
-      std::copy_n(&band.sinos(r, pair.lower, 0), n_c, &lower(r, 0));
-      std::copy_n(&band.sinos(r, pair.upper, 0), n_c, &upper(r, 0));
-    }
-    HostArray<float, 2> opposite({n_r, n_c});
-    recon::blend_opposite(lower.cview(), upper.cview(), pair, opposite.view());
-    if (pair.mismatch_rad > 0)
-      log.warn("no projection lies 180 degrees from the first; the nearest is ",
-               pair.mismatch_rad * 180 / std::numbers::pi, " degrees off");
-    return recon::find_center_phase_correlation(first.cview(), opposite.cview(),
-                                                {true, o.gradient, o.pc_normalize});
-  }
-  XCT_CHECK(o.method == "vo", ErrorKind::Usage, "unknown --method '", o.method, "' (vo, pc)");
-  HostArray<float, 2> mean({n_a, n_c}, 0.0f);
-  for (std::size_t r = 0; r < n_r; ++r)
-    for (std::size_t i = 0; i < n_a * n_c; ++i)
-      mean.data()[i] += band.sinos.data()[r * n_a * n_c + i] / static_cast<float>(n_r);
-  recon::CenterVoParams vp;
-  vp.start = o.start, vp.stop = o.stop, vp.step = o.step, vp.radius = o.radius;
-  vp.ratio = o.ratio, vp.downsample = !o.no_downsample, vp.refine = !o.no_refine;
-  return recon::find_center_vo(mean.cview(), vp);
+// The measurement parameters from the flags.
+recon::CentreMeasureParams measure_params(const CenterCmdOptions& o) {
+  recon::CentreMeasureParams mp;
+  mp.method = o.method;
+  mp.band = o.band;
+  mp.vo.start = o.start, mp.vo.stop = o.stop, mp.vo.step = o.step, mp.vo.radius = o.radius;
+  mp.vo.ratio = o.ratio, mp.vo.downsample = !o.no_downsample, mp.vo.refine = !o.no_refine;
+  mp.pc = {true, o.gradient, o.pc_normalize};
+  return mp;
 }
 
 // Adds this scan's entry to the record file, keeping the other scans' entries.
@@ -205,7 +139,7 @@ void record_centre(const std::filesystem::path& file, const std::string& input,
       doc = nlohmann::json::object();
     }
   }
-  doc[input_path(input).filename().string()] = entry;
+  doc[input_abs_path(input).filename().string()] = entry;
   write_file_atomic(file, doc.dump(2) + "\n");
 }
 
@@ -231,8 +165,8 @@ std::vector<recon::CenterTrial> trial_centres(const std::string& range, double f
 }
 
 // Reconstructs row `row` of the band at each trial centre and writes one TIFF per centre.
-void run_try(const BandSinograms& band, std::size_t row, const CenterCmdOptions& o, double found,
-             Context& ctx) {
+void run_try(const recon::BandSinograms& band, std::size_t row, const CenterCmdOptions& o,
+             double found, Context& ctx) {
   const std::size_t n_a = band.sinos.extent(1), n_c = band.sinos.extent(2);
   const recon::ConstImage sino(&band.sinos(row - band.rows.begin, 0, 0), {n_a, n_c});
   const auto trials = trial_centres(o.try_range, found, n_c);
@@ -261,7 +195,7 @@ void report_centre(const recon::CenterResult& res, const CenterCmdOptions& o, st
                  res.range_stop, "; widen it with --start/--stop");
   if (o.no_record) return;
   const std::filesystem::path file =
-      o.record.empty() ? record_file(o.input.input) : std::filesystem::path(o.record);
+      o.record.empty() ? centre_record_path(o.input.input) : std::filesystem::path(o.record);
   const nlohmann::json entry = {{"centre", res.centre},
                                 {"method", res.method},
                                 {"row", row},
@@ -299,12 +233,13 @@ void register_center(CLI::App& app, Context& ctx) {
               info.n_rows(), " rows");
     // The try mode alone needs the row only; a measurement reads the band around it.
     const bool only_try = o->try_mode && !o->try_range.empty();
-    const Range rows = only_try ? Range{row, row + 1} : band_around(row, o->band, info.n_rows());
+    const Range rows =
+        only_try ? Range{row, row + 1} : recon::band_around(row, o->band, info.n_rows());
     recon::PreprocessReport report;
-    const BandSinograms band = band_sinograms(*reader, rows, prep, report);
+    const recon::BandSinograms band = recon::band_sinograms(*reader, rows, prep, report);
     std::optional<recon::CenterResult> res;
     if (!only_try) {
-      res = measure(band, *o, ctx.log);
+      res = recon::measure_band_centre(band, measure_params(*o), ctx.log);
       report_centre(*res, *o, row, rows, ctx);
     }
     if (o->try_mode) run_try(band, row, *o, res ? res->centre : 0.0, ctx);

@@ -18,6 +18,7 @@ struct Context {
   StreamLogger& log;
   int exit_code = 0;
   bool progress_bars = true;
+  bool quiet = false;             // -q: warnings and errors only, no progress lines
   std::vector<std::string> argv;  // the command line after the program name
 };
 
@@ -25,5 +26,6 @@ void register_info(CLI::App& app, Context& ctx);
 void register_check(CLI::App& app, Context& ctx);
 void register_simulate(CLI::App& app, Context& ctx);
 void register_center(CLI::App& app, Context& ctx);
+void register_recon(CLI::App& app, Context& ctx);
 
 }  // namespace xct::cli

@@ -2,6 +2,8 @@
 
 #include <toml++/toml.h>
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cstdlib>
 #include <sstream>
 
 #include "core/error.hpp"
@@ -27,7 +29,7 @@ std::string flag_text(const toml::node& node, const std::string& where) {
 }  // namespace
 
 void apply_config_table(CLI::App& cmd, const std::string& file, const std::string& table_name,
-                        bool required) {
+                        bool required, const std::vector<std::string>& groups) {
   toml::table doc;
   try {
     doc = toml::parse_file(file);
@@ -47,6 +49,11 @@ void apply_config_table(CLI::App& cmd, const std::string& file, const std::strin
     XCT_CHECK(opt != nullptr && name != "config", ErrorKind::Usage, "config ", file,
               ": unknown key [", table_name, "] ", name,
               " (keys are the long flag names of 'xct help ", cmd.get_name(), "')");
+    XCT_CHECK(
+        groups.empty() || std::find(groups.begin(), groups.end(), opt->get_group()) != groups.end(),
+        ErrorKind::Usage, "config ", file, ": key [", table_name, "] ", name,
+        " belongs in another table (its flag is in the '", opt->get_group(),
+        "' group of 'xct help ", cmd.get_name(), "')");
     if (opt->count() > 0) continue;  // the command line wins
     const std::string value = flag_text(node, where);
     if (value.empty()) continue;  // a switch set to false is a switch not given
@@ -57,6 +64,49 @@ void apply_config_table(CLI::App& cmd, const std::string& file, const std::strin
       XCT_THROW(ErrorKind::Usage, where, " = ", value, ": ", e.what());
     }
   }
+}
+
+namespace {
+
+// A flag's text as a TOML value: numbers and booleans bare, anything else quoted.
+std::string toml_value(const std::string& text) {
+  if (text == "true" || text == "false") return text;
+  char* end = nullptr;
+  std::strtod(text.c_str(), &end);
+  if (!text.empty() && end == text.c_str() + text.size() &&
+      text.find_first_of("xXnN") == std::string::npos)
+    return text;
+  std::ostringstream os;
+  os << toml::value<std::string>(text);
+  return os.str();
+}
+
+}  // namespace
+
+std::string resolved_table(const CLI::App& cmd, const std::string& group,
+                           const std::map<std::string, std::string>& overrides) {
+  std::ostringstream os;
+  for (const CLI::Option* opt : cmd.get_options()) {
+    if (opt->get_group() != group || opt->get_lnames().empty()) continue;
+    const std::string key = opt->get_lnames().front();
+    std::string value;
+    bool known = true;
+    if (auto o = overrides.find(key); o != overrides.end()) {
+      value = o->second;
+    } else if (opt->get_expected_max() == 0) {  // a switch
+      value = opt->count() > 0 ? "true" : "false";
+    } else if (opt->count() > 0) {
+      value = toml_value(opt->as<std::string>());
+    } else if (!opt->get_default_str().empty()) {
+      value = toml_value(opt->get_default_str());
+    } else {
+      known = false;
+    }
+    std::string line = known ? key + " = " + value : "# " + key + " =";
+    if (line.size() < 32) line.resize(32, ' ');
+    os << line << "  # " << opt->get_description() << "\n";
+  }
+  return os.str();
 }
 
 std::string full_command(const std::vector<std::string>& args) {

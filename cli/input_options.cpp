@@ -3,6 +3,7 @@
 #include <toml++/toml.h>
 #include <CLI/CLI.hpp>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 
@@ -91,8 +92,8 @@ void apply_input_toml(const std::string& text, const std::string& origin, Layout
   const toml::table* in = doc["input"].as_table();
   if (!in) return;
   require_known_keys(*in,
-                     {"layout", "projections", "flats", "darks", "angles", "nexus", "pixel_size_um",
-                      "energy_kev", "distance_mm"},
+                     {"path", "layout", "projections", "flats", "darks", "angles", "nexus",
+                      "pixel_size_um", "energy_kev", "distance_mm"},
                      origin + " [input]");
   if (auto layout = (*in)["layout"].value<std::string>()) spec.kind = parse_layout_kind(*layout);
   read_role((*in)["projections"].as_table(), origin + " [input.projections]", spec.projections);
@@ -156,6 +157,35 @@ LayoutSpec resolve_layout(const InputOptions& o) {
   apply_angle_flags(o, spec.angles);
   if (o.pixel_size_um) spec.pixel_size_um = o.pixel_size_um;
   return spec;
+}
+
+std::filesystem::path input_abs_path(const std::string& input) {
+  std::filesystem::path p = std::filesystem::absolute(input).lexically_normal();
+  return p.has_filename() ? p : p.parent_path();
+}
+
+std::filesystem::path default_output_dir(const std::string& input) {
+  const auto p = input_abs_path(input);
+  return p.parent_path() / (p.stem().string() + "_rec");
+}
+
+std::filesystem::path centre_record_path(const std::string& input) {
+  const auto p = input_abs_path(input);
+  return (std::filesystem::is_directory(p) ? p : p.parent_path()) / "xct_center.json";
+}
+
+std::optional<double> recorded_centre(const std::string& input) {
+  std::ifstream in(centre_record_path(input));
+  if (!in) return std::nullopt;
+  try {
+    const nlohmann::json doc = nlohmann::json::parse(in);
+    const std::string key = input_abs_path(input).filename().string();
+    if (doc.is_object() && doc.contains(key) && doc[key].contains("centre") &&
+        doc[key]["centre"].is_number())
+      return doc[key]["centre"].get<double>();
+  } catch (const nlohmann::json::exception&) {
+  }
+  return std::nullopt;
 }
 
 void add_input_options(CLI::App& cmd, InputOptions& o) {

@@ -2,6 +2,7 @@
 // a TOML config ([input] section) and flags that override its keys.
 #pragma once
 
+#include <filesystem>
 #include <optional>
 #include <string>
 
@@ -24,6 +25,16 @@ struct InputOptions {
   bool angles_in_radians = false;
   std::optional<double> pixel_size_um;
 };
+
+// The input as an absolute path without a trailing separator.
+std::filesystem::path input_abs_path(const std::string& input);
+// Outputs go beside the input by default: INPUT_rec (the input's name without extension).
+std::filesystem::path default_output_dir(const std::string& input);
+// The centre record of `xct center`: xct_center.json beside an input file, inside an input
+// folder (a TIFF scan).
+std::filesystem::path centre_record_path(const std::string& input);
+// The centre recorded for `input` in its record file, if any.
+std::optional<double> recorded_centre(const std::string& input);
 
 // Adds INPUT and the input flags to a subcommand.
 void add_input_options(CLI::App& cmd, InputOptions& opts);

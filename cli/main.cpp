@@ -41,7 +41,7 @@ int print_help(CLI::App& app, const std::vector<std::string>& args) {
 
 int main(int argc, char** argv) {
   xct::StreamLogger log(stderr, xct::LogLevel::Info);
-  xct::cli::Context ctx{log, 0, true, {}};
+  xct::cli::Context ctx{log, 0, true, false, {}};
 
   CLI::App app{"xct: synchrotron X-ray CT from raw scan to volume, segmentation and tracking",
                "xct"};
@@ -57,10 +57,12 @@ int main(int argc, char** argv) {
   xct::cli::register_check(app, ctx);
   xct::cli::register_simulate(app, ctx);
   xct::cli::register_center(app, ctx);
+  xct::cli::register_recon(app, ctx);
   app.parse_complete_callback([&]() {
     if (verbose) log.set_min_level(xct::LogLevel::Debug);
     if (quiet) log.set_min_level(xct::LogLevel::Warn);
     ctx.progress_bars = !no_progress && !quiet;
+    ctx.quiet = quiet;
   });
 
   const std::vector<std::string> args(argv, argv + argc);

@@ -1,0 +1,343 @@
+// `xct recon` from the command line: values against the simulator's attenuation volume, slab
+// and row-range invariance, uint16 scaling from the whole volume, configs, binning, the
+// output folder's rules, and the centre measured or fitted along z.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "io/hdf5.hpp"
+#include "io/hdf5_volume.hpp"
+#include "io/png.hpp"
+#include "io/tiff.hpp"
+#include "tests/support/test_support.hpp"
+
+namespace xct::test {
+namespace {
+
+namespace fs = std::filesystem;
+
+template <typename T>
+HostArray<T, 3> read_truth(const fs::path& file, const std::string& dataset) {
+  const h5::File f = h5::open_file(file);
+  const h5::Dataset d = h5::open_dataset(f, dataset);
+  const auto info = h5::dataset_info(d);
+  HostArray<T, 3> out({info.shape[0], info.shape[1], info.shape[2]});
+  h5::read_block(d, {0, 0, 0}, {info.shape[0], info.shape[1], info.shape[2]},
+                 std::is_same_v<T, float> ? H5T_NATIVE_FLOAT : H5T_NATIVE_UINT8, out.data());
+  return out;
+}
+
+nlohmann::json read_json(const fs::path& file) {
+  std::ifstream in(file);
+  return nlohmann::json::parse(in);
+}
+
+HostArray<float, 3> read_stack(const fs::path& folder) {
+  std::size_t n = 0;
+  for (const auto& e : fs::directory_iterator(folder))
+    n += e.path().filename().string().rfind("recon_", 0) == 0 ? 1 : 0;
+  return read_tiff_stack_volume(folder, Range{0, n});
+}
+
+double rel_l2(const HostArray<float, 3>& a, const HostArray<float, 3>& b) {
+  double num = 0, den = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    num += std::pow(double(a.data()[i]) - b.data()[i], 2);
+    den += std::pow(double(b.data()[i]), 2);
+  }
+  return std::sqrt(num / den);
+}
+
+void expect_one_error_line(const CommandResult& r) {
+  EXPECT_EQ(count_lines(r.err), 1u) << r.err;
+  EXPECT_EQ(r.err.rfind("xct: error: ", 0), 0u) << r.err;
+}
+
+// A noise-free 32-row band through the interface of the cell (NaK below, NASICON above, voids
+// between), 256 columns of 5 um, 402 angles (pi/2 x 256: fully sampled), axis 0.35 px right
+// of the detector centre (127.85). Simulated once for the whole suite.
+class ReconCli : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new TempDir();
+    const auto r = run_xct({"simulate", (*dir_ / "sim").string(), "--cols", "256", "--rows", "32",
+                            "--cell-height", "256", "--first-row", "112", "--angles", "402",
+                            "--pixel-size", "5", "--ideal", "--no-previews", "--no-progress"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  static void TearDownTestSuite() {
+    delete dir_;
+    dir_ = nullptr;
+  }
+  static fs::path scan() { return *dir_ / "sim" / "scan_t00.h5"; }
+  static fs::path truth() { return *dir_ / "sim" / "truth_t00.h5"; }
+  static fs::path out(const std::string& name) { return *dir_ / name; }
+  static constexpr double kTrueCentre = 127.85;
+  static TempDir* dir_;
+};
+TempDir* ReconCli::dir_ = nullptr;
+
+TEST_F(ReconCli, MatchesTheSimulatorsAttenuationVolume) {
+  // No ring or zinger removal on a noise-free scan: what is measured is the reconstruction.
+  const auto r = run_xct({"recon", scan().string(), "-o", out("quality").string(), "--rings",
+                          "none", "--no-zingers", "--no-progress"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto report = read_json(out("quality") / "report.json");
+  EXPECT_EQ(report["status"], "complete");
+  EXPECT_EQ(report["output"]["units"], "1/cm");
+  // The centre was measured (Vo, refined) on the middle row: within a tenth of a pixel.
+  EXPECT_EQ(report["centre"]["source"], "measured");
+  EXPECT_NEAR(report["centre"]["at_middle_row"].get<double>(), kTrueCentre, 0.1);
+
+  const auto vol = read_stack(out("quality"));
+  const auto att = read_truth<float>(truth(), "/attenuation");
+  const auto lab = read_truth<std::uint8_t>(truth(), "/labels");
+  ASSERT_EQ(vol.shape(), att.shape());
+  const std::size_t nz = vol.extent(0), n = vol.extent(1);
+  // Interior voxels: every 6-neighbour has the same label, so the truth is not a mixture of
+  // two materials that a band-limited reconstruction necessarily blurs; and inside the field
+  // of view (the inscribed circle every angle sees).
+  auto interior = [&](std::size_t z, std::size_t y, std::size_t x) {
+    const double cy = y - 0.5 * (n - 1.0), cx = x - 0.5 * (n - 1.0);
+    if (cx * cx + cy * cy > std::pow(0.5 * n - 2, 2) || z == 0 || z + 1 == nz || y == 0 || x == 0 ||
+        y + 1 == n || x + 1 == n)
+      return false;
+    const auto l = lab(z, y, x);
+    return lab(z - 1, y, x) == l && lab(z + 1, y, x) == l && lab(z, y - 1, x) == l &&
+           lab(z, y + 1, x) == l && lab(z, y, x - 1) == l && lab(z, y, x + 1) == l;
+  };
+  double err2 = 0, ref2 = 0;
+  std::vector<double> sum(9, 0.0), truth_sum(9, 0.0), count(9, 0.0);
+  for (std::size_t z = 0; z < nz; ++z) {
+    for (std::size_t y = 0; y < n; ++y) {
+      for (std::size_t x = 0; x < n; ++x) {
+        if (!interior(z, y, x)) continue;
+        const auto l = lab(z, y, x);
+        sum[l] += vol(z, y, x), truth_sum[l] += att(z, y, x), count[l] += 1;
+        if (l == 0) continue;
+        err2 += std::pow(double(vol(z, y, x)) - att(z, y, x), 2);
+        ref2 += std::pow(double(att(z, y, x)), 2);
+      }
+    }
+  }
+  const double rmse = std::sqrt(err2 / ref2);
+  std::printf("relative RMSE inside the sample (interior voxels): %.4f\n", rmse);
+  EXPECT_LE(rmse, 0.05);
+  const double nasicon = 2.28;  // 1/cm at 80 keV
+  ASSERT_GT(count[0], 1000);
+  ASSERT_GT(count[6], 1000);
+  // Background (air, 0 /cm) within 5 % of the sample's strongest attenuation; housing (PEEK
+  // and FKM rubber) within 5 % of its true mean.
+  EXPECT_LE(std::abs(sum[0] / count[0]), 0.05 * nasicon);
+  EXPECT_NEAR(sum[6] / count[6], truth_sum[6] / count[6], 0.05 * truth_sum[6] / count[6]);
+  EXPECT_NEAR(sum[3] / count[3], nasicon, 0.05 * nasicon);
+  EXPECT_NEAR(sum[2] / count[2], 0.225, 0.05 * 0.225);  // NaK
+
+  // The report says what was done and what it cost.
+  EXPECT_GT(report["memory"]["peak_rss_bytes"].get<double>(), 0);
+  EXPECT_GT(report["io"]["input_bytes_read"].get<double>(), 0);
+  EXPECT_GT(report["io"]["bytes_written"].get<double>(), 32.0 * 256 * 256 * 4);
+  EXPECT_GT(report["seconds"]["filter_backproject"].get<double>(), 0);
+  EXPECT_EQ(report["output"]["previews"].size(), 3u);
+  for (const auto& p : report["output"]["previews"]) {
+    const auto png = read_png_gray8(out("quality") / p.get<std::string>());
+    EXPECT_GT(png.size(), 0u);
+  }
+  EXPECT_TRUE(fs::exists(out("quality") / "config.toml"));
+  // Each slice says what its values are (tifffile, as a user's script would read it).
+  const auto desc = run_python("import sys, tifffile; print(tifffile.TiffFile(sys.argv[1])"
+                               ".pages[0].description)",
+                               {(out("quality") / "recon_00000.tiff").string()});
+  EXPECT_EQ(desc.out, "xct reconstruction; units=1/cm; voxel_size_um=5\n") << desc.err;
+}
+
+TEST_F(ReconCli, SlabsAndRowRangesGiveIdenticalSlices) {
+  const std::string c = std::to_string(kTrueCentre);
+  const std::vector<std::string> base = {"recon", scan().string(), "--rotation-axis", c,
+                                         "--no-progress"};
+  auto run = [&](const std::string& name, std::vector<std::string> extra) {
+    auto args = base;
+    args.insert(args.end(), {"-o", out(name).string()});
+    args.insert(args.end(), extra.begin(), extra.end());
+    const auto r = run_xct(args);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return read_stack(out(name));
+  };
+  const auto whole = run("slab64", {"--nsino-per-chunk", "64"});
+  const auto by7 = run("slab7", {"--nsino-per-chunk", "7"});  // 7 + 7 + 7 + 7 + 4
+  EXPECT_EQ(read_json(out("slab7") / "report.json")["chunks"], 5);
+  ASSERT_EQ(whole.shape(), by7.shape());
+  EXPECT_EQ(std::memcmp(whole.data(), by7.data(), whole.size() * sizeof(float)), 0)
+      << "slab height changed the slices";
+  const auto part = run("rows", {"--start-row", "5", "--end-row", "19", "--nsino-per-chunk", "4"});
+  ASSERT_EQ(part.extent(0), 14u);
+  EXPECT_EQ(std::memcmp(part.data(), &whole(5, 0, 0), part.size() * sizeof(float)), 0)
+      << "a row range changed its slices";
+}
+
+TEST_F(ReconCli, Uint16IsScaledFromTheWholeVolume) {
+  const std::string c = std::to_string(kTrueCentre);
+  auto r = run_xct({"recon", scan().string(), "--rotation-axis", c, "-o", out("f32").string(),
+                    "--save-format", "h5", "--no-progress"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = run_xct({"recon", scan().string(), "--rotation-axis", c, "-o", out("u16").string(),
+               "--save-format", "h5", "--dtype", "uint16", "--nsino-per-chunk", "8",
+               "--no-progress"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto f32 = read_hdf5_volume(out("f32") / "recon.h5", Range{0, 32});
+  VolumeMeta meta;
+  hdf5_volume_shape(out("u16") / "recon.h5", &meta);
+  EXPECT_EQ(meta.dtype, DType::UInt16);
+  EXPECT_EQ(meta.units, "1/cm");
+  // Raw samples: 0 and 65535 occur once each over the volume, not in every slab of 8 slices.
+  const h5::File f = h5::open_file(out("u16") / "recon.h5");
+  HostArray<std::uint16_t, 3> raw({32, 256, 256});
+  h5::read_block(h5::open_dataset(f, "/exchange/data"), {0, 0, 0}, {32, 256, 256},
+                 H5T_NATIVE_UINT16, raw.data());
+  std::vector<std::uint16_t> slab_max;
+  for (std::size_t z0 = 0; z0 < 32; z0 += 8)
+    slab_max.push_back(*std::max_element(&raw(z0, 0, 0), &raw(z0, 0, 0) + 8 * 256 * 256));
+  EXPECT_EQ(*std::max_element(slab_max.begin(), slab_max.end()), 65535);
+  EXPECT_LT(*std::min_element(slab_max.begin(), slab_max.end()), 65535)
+      << "every slab reaches full scale: scaled per slab";
+  EXPECT_EQ(*std::min_element(raw.data(), raw.data() + raw.size()), 0);
+  // Decoded values agree with the float32 run to half a quantisation step.
+  const auto u16 = read_hdf5_volume(out("u16") / "recon.h5", Range{0, 32});
+  double worst = 0;
+  for (std::size_t i = 0; i < u16.size(); ++i)
+    worst = std::max(worst, std::abs(double(u16.data()[i]) - f32.data()[i]));
+  EXPECT_LE(worst, 0.5 * meta.value_scale * 1.001 + 1e-6);
+  const auto report = read_json(out("u16") / "report.json");
+  EXPECT_EQ(report["counts"]["uint16_clipped"], 0);
+}
+
+TEST_F(ReconCli, BinningHalvesTheGridAndKeepsValues) {
+  const std::string c = std::to_string(kTrueCentre);
+  auto r = run_xct({"recon", scan().string(), "--rotation-axis", c, "-o", out("bin0").string(),
+                    "--no-progress"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = run_xct({"recon", scan().string(), "--rotation-axis", c, "-o", out("bin1").string(),
+               "--binning", "1", "--no-progress"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto full = read_stack(out("bin0"));
+  auto binned = read_stack(out("bin1"));
+  ASSERT_EQ(binned.extent(0), 16u);
+  ASSERT_EQ(binned.extent(1), 128u);
+  EXPECT_EQ(read_json(out("bin1") / "report.json")["output"]["voxel_size_um"], 10.0);
+  // The 2 x 2 x 2 block means of the full-resolution volume: a centre mapped wrongly onto the
+  // binned detector would blur or double every edge; values in 1/cm stay the same.
+  HostArray<float, 3> down({16, 128, 128}, 0.0f);
+  for (std::size_t z = 0; z < 32; ++z)
+    for (std::size_t y = 0; y < 256; ++y)
+      for (std::size_t x = 0; x < 256; ++x)
+        down(z / 2, y / 2, x / 2) += full(z, y, x) / 8.0f;
+  // Only the field of view; the binned reconstruction is smoother, so edges differ a little.
+  for (std::size_t z = 0; z < 16; ++z)
+    for (std::size_t y = 0; y < 128; ++y)
+      for (std::size_t x = 0; x < 128; ++x)
+        if (std::pow(y - 63.5, 2) + std::pow(x - 63.5, 2) > 60.0 * 60.0)
+          down(z, y, x) = binned(z, y, x) = 0;
+  const double d = rel_l2(binned, down);
+  std::printf("binned vs block-averaged full resolution: relative L2 %.4f\n", d);
+  EXPECT_LE(d, 0.05);
+}
+
+TEST_F(ReconCli, FinishedFolderNeedsOverwriteAndConfigReproducesTheRun) {
+  const fs::path o = out("cfg");
+  // A config names the scan and one setting per table; flags are its long names.
+  {
+    std::ofstream cfg(*dir_ / "run.toml");
+    cfg << "[input]\npath = \"sim/scan_t00.h5\"\n[preprocess]\nrings = \"none\"\n"
+        << "[recon]\nrotation-axis = 127.85\nnsino-per-chunk = 10\n"
+        << "[output]\nout = \"" << o.string() << "\"\nsave-format = \"h5\"\n";
+  }
+  auto r = run_xct({"recon", (*dir_ / "run.toml").string(), "--no-progress"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_TRUE(fs::exists(o / "recon.h5"));
+  const auto first = read_hdf5_volume(o / "recon.h5", Range{0, 32});
+  const auto report = read_json(o / "report.json");
+  EXPECT_EQ(report["centre"]["source"], "given");
+  EXPECT_EQ(report["slices_per_chunk"], 10);
+
+  // Run again into the finished folder: refused, nothing touched.
+  r = run_xct({"recon", (*dir_ / "run.toml").string(), "--no-progress"});
+  EXPECT_EQ(r.exit_code, 2);
+  expect_one_error_line(r);
+  EXPECT_NE(r.err.find("--overwrite"), std::string::npos) << r.err;
+  EXPECT_TRUE(fs::exists(o / "report.json"));
+
+  // The resolved config written beside the volume reproduces it.
+  fs::copy_file(o / "config.toml", *dir_ / "resolved.toml");
+  r = run_xct({"recon", (*dir_ / "resolved.toml").string(), "--overwrite", "--no-progress"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto again = read_hdf5_volume(o / "recon.h5", Range{0, 32});
+  ASSERT_EQ(again.shape(), first.shape());
+  EXPECT_EQ(std::memcmp(first.data(), again.data(), first.size() * sizeof(float)), 0)
+      << "the resolved config did not reproduce the run";
+
+  // Unknown keys and keys in the wrong table are usage errors.
+  {
+    std::ofstream cfg(*dir_ / "bad.toml");
+    cfg << "[input]\npath = \"sim/scan_t00.h5\"\n[recon]\nrotation-axs = 127.0\n";
+  }
+  r = run_xct({"recon", (*dir_ / "bad.toml").string(), "-o", out("bad").string()});
+  EXPECT_EQ(r.exit_code, 2);
+  expect_one_error_line(r);
+  {
+    std::ofstream cfg(*dir_ / "wrong.toml");
+    cfg << "[input]\npath = \"sim/scan_t00.h5\"\n[output]\nrings = \"none\"\n";
+  }
+  r = run_xct({"recon", (*dir_ / "wrong.toml").string(), "-o", out("bad").string()});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("belongs in another table"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(out("bad")));
+}
+
+}  // namespace
+}  // namespace xct::test
+
+namespace xct::test {
+namespace {
+
+// The keys of a config's [preprocess], [recon] and [output] tables, set or commented out.
+std::set<std::string> stage_keys(const fs::path& file) {
+  std::ifstream in(file);
+  std::set<std::string> keys;
+  std::string line, table;
+  const std::regex key_line(R"(^(# ?)?([a-z0-9-]+) = )");
+  while (std::getline(in, line)) {
+    if (!line.empty() && line[0] == '[') table = line;
+    std::smatch m;
+    if ((table == "[preprocess]" || table == "[recon]" || table == "[output]") &&
+        std::regex_search(line, m, key_line))
+      keys.insert(table + " " + m[2].str());
+  }
+  return keys;
+}
+
+// configs/recon-full.toml runs as it is, and lists every key that a run resolves.
+TEST(ReconConfigs, FullExampleRunsAndListsEveryKey) {
+  TempDir dir;
+  const fs::path full = source_dir() / "configs" / "recon-full.toml";
+  const auto r = run_xct({"recon", full.string(), "-o", (dir / "rec").string(), "--no-progress"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto resolved = stage_keys(dir / "rec" / "config.toml");
+  const auto listed = stage_keys(full);
+  EXPECT_GT(resolved.size(), 30u);
+  for (const auto& k : resolved)
+    EXPECT_TRUE(listed.count(k)) << "configs/recon-full.toml lacks " << k;
+  for (const auto& k : listed)
+    EXPECT_TRUE(resolved.count(k)) << "configs/recon-full.toml has a key runs do not know: " << k;
+}
+
+}  // namespace
+}  // namespace xct::test
