@@ -2,8 +2,9 @@
 """Times `xct recon` (CPU) against Algotom's CPU FBP on the same sinograms, in one run.
 
 For each size a scan of the simulated cell is made (`xct simulate`, 8 rows through the
-interface, pi/2 x width angles, every detector effect on); `xct recon` reconstructs it with
-ring and zinger removal off and the true centre, so that its sinograms are the flat-fielded
+interface, pi/2 x width angles, noise, gain, blur and beam drift on, but no dead columns or
+zingers, whose corrections would differ); `xct recon` reconstructs it with ring and zinger
+removal off and the true centre, so that its sinograms are the flat-fielded
 -log of the raw data, which numpy computes here the same way for Algotom. Algotom's
 `fbp_reconstruction(..., gpu=False)` (numba) then reconstructs the same rows one by one.
 Both run on 2 threads (OMP_NUM_THREADS=2, NUMBA_NUM_THREADS=2); Algotom's JIT compilation is
@@ -45,8 +46,8 @@ def run(cmd):
 def simulate(xct, folder, cols, rows, angles):
     run([xct, "simulate", folder, "--cols", cols, "--rows", rows, "--cell-height", cols,
          "--first-row", cols // 2 - rows // 2, "--angles", angles, "--pixel-size",
-         round(2600.0 / cols, 4), "--truth", "none", "--no-previews", "--no-progress",
-         "--overwrite"])
+         round(2600.0 / cols, 4), "--no-stripes", "--no-zingers", "--truth", "none",
+         "--no-previews", "--no-progress", "--overwrite"])
     truth = json.load(open(folder / "truth.json"))
     return folder / "scan_t00.h5", truth["scan"]["centre_of_rotation"]
 

@@ -129,7 +129,11 @@ RoleSource open_role(FileSet& files, const std::shared_ptr<h5::File>& main,
     }
     if (explicit_spec && !dangling) XCT_THROW(ErrorKind::BadData, line);
     // An optional role at its usual path may simply be absent; a dangling link is reported.
-    if (problem->kind != h5::PathProblem::Kind::Missing) info.problems.push_back(line);
+    if (problem->kind != h5::PathProblem::Kind::Missing) {
+      info.problems.push_back(line);
+      stack_of(info, role).absent_reason = line;
+      stack_of(info, role).absent_file_missing = dangling;
+    }
     log.debug(line);
     return RoleSource{};
   }

@@ -47,6 +47,10 @@ struct StackInfo {
   // decodes all of it.
   std::size_t chunk_rows = 0;
   bool compressed = false;
+  // Why an absent role is absent, when the layout knows (a dangling link ...), and whether a
+  // missing file is the reason: a command that needs the role then exits 66, not 65.
+  std::string absent_reason;
+  bool absent_file_missing = false;
 };
 
 struct ScanInfo {

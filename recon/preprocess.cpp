@@ -76,8 +76,13 @@ struct RowReference {
 RowReference make_reference(ScanReader& reader, Range rows, const PreprocessParams& params,
                             PreprocessReport& report) {
   const ScanInfo& info = reader.info();
-  XCT_CHECK(info.flats.present && info.flats.n_frames > 0, ErrorKind::BadData,
-            "the scan has no flat fields, so it cannot be flat-field corrected");
+  if (!info.flats.present || info.flats.n_frames == 0) {
+    XCT_CHECK(info.flats.absent_reason.empty(),
+              info.flats.absent_file_missing ? ErrorKind::InputMissing : ErrorKind::BadData,
+              info.flats.absent_reason, ", so the scan cannot be flat-field corrected");
+    XCT_THROW(ErrorKind::BadData,
+              "the scan has no flat fields, so it cannot be flat-field corrected");
+  }
   const FlatGroups groups = split_flats(info, params.interpolate_flats);
   const auto flats = reader.read_flats(rows);
   HostArray<float, 2> dark({rows.size(), info.n_cols()}, 0.0f);

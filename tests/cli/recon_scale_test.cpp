@@ -235,6 +235,42 @@ TEST(ReconScale, BadInputGivesItsExitCodeAndNoFinishedOutput) {
     scan.theta_deg = s.theta_deg;
     write_data_exchange(dir / "nan.h5", scan);
   }
+  // One byte of the committed sample scan that makes the HDF5 library crash (cli_test.cpp).
+  fs::copy_file(source_dir() / "sample_data" / "tiny_dx.h5", dir / "crash.h5");
+  {
+    std::fstream f(dir / "crash.h5", std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(1896);
+    f.put(53);
+  }
+  // Inconsistent files written with h5py: one angle too many, 2-D data, flats of another
+  // width, angles in radians where Data Exchange stores degrees, a dangling flats link.
+  const auto py = run_python(R"(
+import sys, h5py, numpy as np
+d = sys.argv[1]
+src = h5py.File(d + "/good.h5", "r")
+def copy(name, edit):
+    with h5py.File(d + "/" + name, "w") as f:
+        for k in ("data", "data_white", "data_dark", "theta"):
+            f["/exchange/" + k] = src["/exchange/" + k][...]
+        edit(f)
+def theta_plus_one(f):
+    t = f["/exchange/theta"][...]; del f["/exchange/theta"]
+    f["/exchange/theta"] = np.append(t, t[-1] + 1.5)
+def flat_2d(f):
+    p = f["/exchange/data"][...]; del f["/exchange/data"]; f["/exchange/data"] = p[:, 0, :]
+def narrow_flats(f):
+    w = f["/exchange/data_white"][...]; del f["/exchange/data_white"]
+    f["/exchange/data_white"] = w[:, :, :-1]
+def radians(f):
+    t = f["/exchange/theta"][...]; del f["/exchange/theta"]; f["/exchange/theta"] = np.deg2rad(t)
+def dangling(f):
+    del f["/exchange/data_white"]
+    f["/exchange/data_white"] = h5py.ExternalLink("gone.h5", "/flats")
+copy("angles.h5", theta_plus_one); copy("rank.h5", flat_2d); copy("narrow.h5", narrow_flats)
+copy("radians.h5", radians); copy("dangling.h5", dangling)
+)",
+                             {dir.path().string()});
+  ASSERT_EQ(py.exit_code, 0) << py.err;
   struct Case {
     std::string name;
     std::vector<std::string> args;
@@ -245,6 +281,12 @@ TEST(ReconScale, BadInputGivesItsExitCodeAndNoFinishedOutput) {
       {"missing input", {(dir / "none.h5").string()}, 66},
       {"truncated HDF5", {(dir / "truncated.h5").string()}, 65},
       {"empty folder", {(dir / "empty").string()}, 65},
+      {"HDF5 that crashes the library", {(dir / "crash.h5").string()}, 65},
+      {"angle count", {(dir / "angles.h5").string()}, 65},
+      {"2-D projections", {(dir / "rank.h5").string()}, 65},
+      {"flats of another width", {(dir / "narrow.h5").string()}, 65},
+      {"degrees stored as radians", {(dir / "radians.h5").string()}, 65},
+      {"dangling flats link", {(dir / "dangling.h5").string()}, 66},
       {"NaN part-way",
        {(dir / "nan.h5").string(), "--rotation-axis", "32", "--nsino-per-chunk", "4"},
        65},
