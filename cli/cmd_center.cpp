@@ -215,9 +215,7 @@ void register_center(CLI::App& app, Context& ctx) {
   CLI::App* cmd = app.add_subcommand(
       "center", "Measure the centre of rotation of a raw scan (or try a series of centres)");
   add_input_options(*cmd, o->input);
-  // Sorting-based ring removal: no detection step, so nothing is interpolated or rescaled
-  // that could pull the two halves of the alignment apart (docs/centre.md).
-  o->prep.rings = "sort";
+
   add_prep_options(*cmd, o->prep);
   add_center_options(*cmd, *o);
   cmd->callback([o, cmd, &ctx]() {

@@ -271,10 +271,7 @@ void register_recon(CLI::App& app, Context& ctx) {
   CLI::App* cmd = app.add_subcommand(
       "recon", "Reconstruct a raw scan (or the scan a config names) into a volume");
   add_input_options(*cmd, o->input);
-  // Sorting-based ring removal by default: the detection-based methods (large, dead, all)
-  // take any structure concentric with the axis, such as the housing of a cell centred on it,
-  // for a stripe and flatten it (docs/recon.md).
-  o->prep.rings = "sort";
+
   add_recon_options(*cmd, *o);
   cmd->callback([o, cmd, &ctx]() { run_recon(*cmd, *o, ctx); });
 }

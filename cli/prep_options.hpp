@@ -24,7 +24,12 @@ struct PrepOptions {
   double zinger_threshold = 0.08;
   bool no_zinger_frame_check = false;
   std::size_t zinger_size = 2;
-  std::string rings = "all";
+  // Sorting-based by default. The detection-based methods (large, dead, all) take any
+  // structure concentric with the axis, such as the housing of a cell centred on it, for a
+  // stripe and flatten it (docs/recon.md); and without a detection step nothing is
+  // interpolated or rescaled that could pull the two halves of a centre alignment apart
+  // (docs/centre.md).
+  std::string rings = "sort";
   std::optional<double> ring_snr, ring_sigma;
   std::optional<std::size_t> ring_la_size, ring_sm_size;
   std::optional<int> ring_level;
