@@ -55,9 +55,6 @@ struct FbpPadding {
 };
 FbpPadding fbp_padding(std::size_t n_cols, const FbpParams& params);
 
-// The smallest length >= n with no prime factor above 7.
-std::size_t fft_friendly_length(std::size_t n);
-
 // The smoothing window of params.filter on the half spectrum of a padded row of `width`
 // samples: element k (0..width/2) is the gain at frequency f = 2k / width of Nyquist. Throws
 // Usage for an unknown filter name, a Butterworth order < 1 or a cutoff <= 0.

@@ -10,6 +10,7 @@
 
 #include "core/error.hpp"
 #include "recon/fbp.hpp"
+#include "recon/fft.hpp"
 #include "recon/windows.hpp"
 
 namespace xct::recon {
@@ -62,16 +63,6 @@ double closed_form_window(const FbpParams& p, double f) {
 std::vector<std::string> fbp_filter_names() {
   return {"ram-lak", "none",        "shepp-logan", "cosine",  "hamming",  "hann",
           "parzen",  "butterworth", "blackman",    "nuttall", "bartlett", "triang"};
-}
-
-std::size_t fft_friendly_length(std::size_t n) {
-  for (std::size_t m = std::max<std::size_t>(n, 1);; ++m) {
-    std::size_t r = m;
-    for (std::size_t p : {2, 3, 5, 7})
-      while (r % p == 0)
-        r /= p;
-    if (r == 1) return m;
-  }
 }
 
 FbpPadding fbp_padding(std::size_t n_cols, const FbpParams& params) {

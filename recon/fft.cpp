@@ -157,4 +157,14 @@ void* fft_alloc_bytes(std::size_t bytes) {
   return p;
 }
 
+std::size_t fft_friendly_length(std::size_t n) {
+  for (std::size_t m = std::max<std::size_t>(n, 1);; ++m) {
+    std::size_t r = m;
+    for (std::size_t p : {2, 3, 5, 7})
+      while (r % p == 0)
+        r /= p;
+    if (r == 1) return m;
+  }
+}
+
 }  // namespace xct::recon

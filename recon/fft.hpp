@@ -60,4 +60,7 @@ FftBuffer<T> fft_alloc(std::size_t count) {
   return FftBuffer<T>(static_cast<T*>(fft_alloc_bytes(count * sizeof(T))));
 }
 
+// The smallest length >= n with no prime factor above 7, which FFTW transforms fast.
+std::size_t fft_friendly_length(std::size_t n);
+
 }  // namespace xct::recon

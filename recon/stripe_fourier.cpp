@@ -20,17 +20,6 @@ namespace {
 
 constexpr std::size_t kLines = 16;  // columns transformed together
 
-// The smallest length >= n whose prime factors are 2, 3, 5 and 7 (fast for FFTW).
-std::size_t fast_length(std::size_t n) {
-  for (std::size_t m = std::max<std::size_t>(n, 1);; ++m) {
-    std::size_t r = m;
-    for (std::size_t p : {2, 3, 5, 7})
-      while (r % p == 0)
-        r /= p;
-    if (r == 1) return m;
-  }
-}
-
 }  // namespace
 
 std::vector<float> hermitian_gain(const std::vector<double>& w) {
@@ -150,7 +139,7 @@ void savgol_columns(ConstImage sino, Image fit, std::size_t window, int order) {
             ErrorKind::Internal, "Savitzky-Golay window ", window, " with order ", order);
   const std::size_t half = window / 2;
   const std::vector<double> c = savgol_weights(half, order);
-  const std::size_t n = fast_length(sino.extent(0) + 2 * half);
+  const std::size_t n = fft_friendly_length(sino.extent(0) + 2 * half);
   // The kernel is real and symmetric, so its spectrum is real: c0 + 2 sum c_t cos(2 pi f t/n).
   std::vector<double> cosine(n);
   for (std::size_t k = 0; k < n; ++k)

@@ -14,6 +14,7 @@
 
 #include "core/error.hpp"
 #include "recon/fbp.hpp"
+#include "recon/fft.hpp"
 #include "simulate/cell.hpp"
 #include "simulate/projector.hpp"
 #include "simulate/truth.hpp"
