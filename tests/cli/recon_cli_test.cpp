@@ -154,9 +154,10 @@ TEST_F(ReconCli, MatchesTheSimulatorsAttenuationVolume) {
   }
   EXPECT_TRUE(fs::exists(out("quality") / "config.toml"));
   // Each slice says what its values are (tifffile, as a user's script would read it).
-  const auto desc = run_python("import sys, tifffile; print(tifffile.TiffFile(sys.argv[1])"
-                               ".pages[0].description)",
-                               {(out("quality") / "recon_00000.tiff").string()});
+  const auto desc = run_python(
+      "import sys, tifffile; print(tifffile.TiffFile(sys.argv[1])"
+      ".pages[0].description)",
+      {(out("quality") / "recon_00000.tiff").string()});
   EXPECT_EQ(desc.out, "xct reconstruction; units=1/cm; voxel_size_um=5\n") << desc.err;
 }
 
@@ -337,6 +338,103 @@ TEST(ReconConfigs, FullExampleRunsAndListsEveryKey) {
     EXPECT_TRUE(listed.count(k)) << "configs/recon-full.toml lacks " << k;
   for (const auto& k : listed)
     EXPECT_TRUE(resolved.count(k)) << "configs/recon-full.toml has a key runs do not know: " << k;
+}
+
+}  // namespace
+}  // namespace xct::test
+
+namespace xct::test {
+namespace {
+
+// A run killed part-way leaves only its hidden staging folder: no report, no slice under its
+// final name. The next run clears the leftovers and finishes.
+TEST_F(ReconCli, KilledRunLeavesNothingThatLooksFinished) {
+  const fs::path o = out("killed");
+  const std::string script =
+      "\"$0\" recon \"$1\" --rotation-axis 127.85 --nsino-per-chunk 1 -o \"$2\" --no-progress "
+      ">/dev/null 2>&1 & pid=$!; "
+      "for i in $(seq 600); do [ -e \"$2/.partial/recon_00002.tiff\" ] && break; sleep 0.02; done; "
+      "kill -9 $pid; wait $pid; exit 0";
+  const auto r = run_command({"bash", "-c", script, XCT_BINARY, scan().string(), o.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_TRUE(fs::exists(o / ".partial" / "recon_00002.tiff")) << "the run ended before the kill";
+  EXPECT_FALSE(fs::exists(o / "report.json"));
+  for (const auto& e : fs::directory_iterator(o))
+    EXPECT_NE(e.path().filename().string().rfind("recon_", 0), 0u) << e.path();
+  const auto again = run_xct(
+      {"recon", scan().string(), "--rotation-axis", "127.85", "-o", o.string(), "--no-progress"});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_TRUE(fs::exists(o / "report.json"));
+  EXPECT_FALSE(fs::exists(o / ".partial"));
+  EXPECT_EQ(read_stack(o).extent(0), 32u);
+}
+
+// uint16 TIFF slices carry their offset and scale in the ImageDescription and decode to the
+// float32 values within half a step.
+TEST_F(ReconCli, Uint16TiffSlicesSayHowToDecodeThem) {
+  const std::string c = "127.85";
+  auto r = run_xct({"recon", scan().string(), "--rotation-axis", c, "-o", out("t32").string(),
+                    "--end-row", "4", "--no-progress"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = run_xct({"recon", scan().string(), "--rotation-axis", c, "-o", out("t16").string(),
+               "--end-row", "4", "--dtype", "uint16", "--no-progress"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto py = run_python(R"PY(
+import sys, re, numpy as np, tifffile
+a, b = sys.argv[1:3]
+worst = 0.0
+for i in range(4):
+    t = tifffile.TiffFile(f"{b}/recon_{i:05d}.tiff")
+    d = t.pages[0].description
+    off = float(re.search(r"offset=([-0-9.e+]+)", d).group(1))
+    scale = float(re.search(r"scale=([-0-9.e+]+)", d).group(1))
+    u = t.asarray()
+    assert u.dtype == np.uint16, u.dtype
+    v = off + scale * u.astype(np.float64)
+    worst = max(worst, float(np.abs(v - tifffile.imread(f"{a}/recon_{i:05d}.tiff")).max() / scale))
+print(worst)
+)PY",
+                             {out("t32").string(), out("t16").string()});
+  ASSERT_EQ(py.exit_code, 0) << py.err;
+  EXPECT_LE(std::stod(py.out), 0.5 + 1e-3) << "largest error, in quantisation steps";
+}
+
+// A scan over 360 degrees (half-open grid) is reconstructed from all its projections, each
+// line weighted half: a disc of 0.05 per pixel comes back at its value.
+TEST(ReconTurns, FullTurnUsesEveryProjection) {
+  TempDir dir;
+  const auto py = run_python(R"(
+import sys, h5py, numpy as np
+n_a, n_r, n_c, centre = 720, 4, 96, 48.0
+theta = np.arange(n_a) * 360.0 / n_a
+s = np.arange(n_c) - centre
+t = np.deg2rad(theta)[:, None, None]
+u = s[None, None, :] - (12.0 * np.cos(t) - 6.0 * np.sin(t))
+p = 2 * 0.05 * np.sqrt(np.clip(20.0 ** 2 - u * u, 0, None)) * np.ones((1, n_r, 1))
+with h5py.File(sys.argv[1], "w") as f:
+    f["/exchange/data"] = np.round(30000 * np.exp(-p) + 100).astype(np.uint16)
+    f["/exchange/data_white"] = np.full((2, n_r, n_c), 30100, np.uint16)
+    f["/exchange/data_dark"] = np.full((2, n_r, n_c), 100, np.uint16)
+    f["/exchange/theta"] = theta
+)",
+                             {(dir / "turn.h5").string()});
+  ASSERT_EQ(py.exit_code, 0) << py.err;
+  const auto r = run_xct({"recon", (dir / "turn.h5").string(), "--rotation-axis", "48", "--rings",
+                          "none", "--fbp-filter", "ram-lak", "--no-progress"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto report = read_json(dir / "turn_rec" / "report.json");
+  EXPECT_TRUE(report["full_turn"].get<bool>());
+  EXPECT_EQ(report["angles_used"], 720);
+  const auto vol = read_stack(dir / "turn_rec");
+  // Slice pixel (y, x) at (x - 47.5, y - 47.5); the disc is centred at (12, 6): mean over
+  // radius 15 (away from its edge).
+  double sum = 0;
+  int count = 0;
+  for (std::size_t y = 0; y < 96; ++y)
+    for (std::size_t x = 0; x < 96; ++x)
+      if (std::pow(x - 47.5 - 12.0, 2) + std::pow(y - 47.5 - 6.0, 2) < 15.0 * 15.0)
+        sum += vol(1, y, x), ++count;
+  EXPECT_NEAR(sum / count, 0.05, 0.05 * 0.02);
 }
 
 }  // namespace
