@@ -271,6 +271,8 @@ void register_recon(CLI::App& app, Context& ctx) {
   CLI::App* cmd = app.add_subcommand(
       "recon", "Reconstruct a raw scan (or the scan a config names) into a volume");
   add_input_options(*cmd, o->input);
+  cmd->get_option("INPUT")->description(
+      "raw scan (HDF5 file or TIFF folder), or a TOML config whose [input] path names it");
 
   add_recon_options(*cmd, *o);
   cmd->callback([o, cmd, &ctx]() { run_recon(*cmd, *o, ctx); });
