@@ -168,8 +168,7 @@ recon::ReconParams resolve_recon(const ReconCmdOptions& o) {
     p.rows = Range{begin, end};
   }
   p.rows_per_chunk = o.nsino_per_chunk;
-  XCT_CHECK(o.reslice == "auto" || o.reslice == "on" || o.reslice == "off", ErrorKind::Usage,
-            "--reslice '", o.reslice, "' is not auto, on or off");
+
   p.reslice = o.reslice;
   if (!o.max_memory.empty()) p.max_memory_bytes = parse_size(o.max_memory, "--max-memory");
   p.fbp.filter = o.fbp_filter;

@@ -167,6 +167,8 @@ std::vector<double> slab_centres(const CentrePlan& plan, Range rows, std::size_t
 ReconShape recon_shape(const ScanInfo& info, const ReconParams& p) {
   XCT_CHECK(p.binning == 1 || p.binning == 2 || p.binning == 4, ErrorKind::Usage, "binning factor ",
             p.binning, " is not 1, 2 or 4");
+  XCT_CHECK(p.reslice == "auto" || p.reslice == "on" || p.reslice == "off", ErrorKind::Usage,
+            "--reslice '", p.reslice, "' is not auto, on or off");
   ReconShape s;
   s.rows = p.rows.value_or(Range{0, info.n_rows()});
   XCT_CHECK(s.rows.begin < s.rows.end && s.rows.end <= info.n_rows(), ErrorKind::Usage, "rows ",
@@ -228,8 +230,6 @@ ReconReport reconstruct(ScanReader& reader, const ReconParams& params, SlabSink&
            budget / kMiB, " MiB)");
 
   // Reslicing: each compressed chunk decoded once instead of once per slab.
-  XCT_CHECK(params.reslice == "auto" || params.reslice == "on" || params.reslice == "off",
-            ErrorKind::Usage, "reslice '", params.reslice, "' is not auto, on or off");
   const StackInfo& stored = info.projections;
   const bool reslice =
       params.reslice == "on" || (params.reslice == "auto" && rep.n_chunks > 1 &&

@@ -88,7 +88,8 @@ struct ReconReport {
   std::uint64_t planned_peak_bytes = 0;  // the slab plan's estimate of the peak
 };
 
-// The output shape of a reconstruction, before any data is read.
+// The output shape of a reconstruction, before any data is read; usage errors for a bad
+// binning, row range or reslice setting.
 struct ReconShape {
   Range rows;  // detector rows, a multiple of the binning
   std::size_t n_slices = 0, slice_size = 0, n_angles = 0;

@@ -16,11 +16,6 @@ namespace {
 namespace fs = std::filesystem;
 
 // Exactly one line on stderr, starting with "xct: error:".
-void expect_one_error_line(const CommandResult& r) {
-  EXPECT_EQ(count_lines(r.err), 1u) << r.err;
-  EXPECT_EQ(r.err.rfind("xct: error:", 0), 0u) << r.err;
-}
-
 std::string config_path(const std::string& name) {
   return (source_dir() / "configs" / name).string();
 }

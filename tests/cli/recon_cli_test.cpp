@@ -36,11 +36,6 @@ HostArray<T, 3> read_truth(const fs::path& file, const std::string& dataset) {
   return out;
 }
 
-nlohmann::json read_json(const fs::path& file) {
-  std::ifstream in(file);
-  return nlohmann::json::parse(in);
-}
-
 HostArray<float, 3> read_stack(const fs::path& folder) {
   std::size_t n = 0;
   for (const auto& e : fs::directory_iterator(folder))
@@ -55,11 +50,6 @@ double rel_l2(const HostArray<float, 3>& a, const HostArray<float, 3>& b) {
     den += std::pow(double(b.data()[i]), 2);
   }
   return std::sqrt(num / den);
-}
-
-void expect_one_error_line(const CommandResult& r) {
-  EXPECT_EQ(count_lines(r.err), 1u) << r.err;
-  EXPECT_EQ(r.err.rfind("xct: error: ", 0), 0u) << r.err;
 }
 
 // A noise-free 32-row band through the interface of the cell (NaK below, NASICON above, voids

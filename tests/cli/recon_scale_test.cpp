@@ -23,17 +23,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-nlohmann::json read_json(const fs::path& file) {
-  std::ifstream in(file);
-  return nlohmann::json::parse(in);
-}
-
-// Run with -q: the error is the only line on stderr.
-void expect_one_error_line(const CommandResult& r) {
-  EXPECT_EQ(count_lines(r.err), 1u) << r.err;
-  EXPECT_EQ(r.err.rfind("xct: error: ", 0), 0u) << r.err;
-}
-
 // Nothing in `folder` looks like a finished reconstruction: no report, no slices, no volume.
 void expect_nothing_finished(const fs::path& folder) {
   if (!fs::exists(folder)) return;

@@ -35,11 +35,6 @@ SimulationParams small_scan() {
   return sp;
 }
 
-nlohmann::json read_json(const fs::path& p) {
-  std::ifstream in(p);
-  return nlohmann::json::parse(in);
-}
-
 TEST(Simulate, SameSeedGivesIdenticalFilesAndOtherSeedsDiffer) {
   test::TempDir a, b, c, d;
   SimulationParams sp = small_scan();
@@ -62,8 +57,8 @@ TEST(Simulate, SameSeedGivesIdenticalFilesAndOtherSeedsDiffer) {
   other.cell.seed = 2;
   simulate(other, d.path(), null_logger(), Progress::Style::Silent);
   EXPECT_FALSE(test::read_binary(a / "truth_t00.h5") == test::read_binary(d / "truth_t00.h5"));
-  EXPECT_NE(read_json(a / "truth.json")["time_steps"][0]["voids"],
-            read_json(d / "truth.json")["time_steps"][0]["voids"]);
+  EXPECT_NE(test::read_json(a / "truth.json")["time_steps"][0]["voids"],
+            test::read_json(d / "truth.json")["time_steps"][0]["voids"]);
 }
 
 TEST(Simulate, DefaultFluxGivesProjectionSnrNear100) {
@@ -126,7 +121,7 @@ TEST(Simulate, DefectsSitWhereTruthJsonSaysAndNowhereElse) {
   sp.detector.zingers_per_frame = 1.0;
   sp.truth = false;
   const auto out = simulate(sp, dir.path(), null_logger(), Progress::Style::Silent);
-  const auto doc = read_json(out.truth_json);
+  const auto doc = test::read_json(out.truth_json);
   auto r = open_scan(out.scans[0], LayoutSpec{}, null_logger());
   const auto p = r->read_projections<float>(Range{0, 41}, Range{0, 24});
   const auto f = r->read_flats(Range{0, 24});
@@ -275,7 +270,7 @@ TEST(Simulate, ScanMetadataAndTrueCentre) {
   EXPECT_NEAR(info.angles_rad.back(), std::acos(-1.0), 1e-12);
   EXPECT_DOUBLE_EQ(info.pixel_size_um.value_or(0), 1.3);
   EXPECT_DOUBLE_EQ(info.energy_kev.value_or(0), 80);
-  EXPECT_DOUBLE_EQ(read_json(out.truth_json)["scan"]["centre_of_rotation"].get<double>(),
+  EXPECT_DOUBLE_EQ(test::read_json(out.truth_json)["scan"]["centre_of_rotation"].get<double>(),
                    31.5 - 0.6);
 }
 
@@ -323,7 +318,7 @@ TEST(Simulate, PreviewsShowTheTruthAndTheSinogram) {
   const auto sino = read_png_gray8(dir / "previews/sinogram_t00.png");
   EXPECT_EQ(sino.extent(0), 41u);
   EXPECT_EQ(sino.extent(1), 64u);
-  const auto doc = read_json(out.truth_json);
+  const auto doc = test::read_json(out.truth_json);
   EXPECT_EQ(doc["time_steps"][0]["preview_row"].get<std::size_t>(),
             preview_row(build_cell(sp.cell, {0.5}).layout, 24));
 }

@@ -1,6 +1,7 @@
 #include "tests/support/test_support.hpp"
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <poll.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -116,6 +117,16 @@ std::size_t count_lines(const std::string& text) {
 std::vector<char> read_binary(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   return std::vector<char>(std::istreambuf_iterator<char>(in), {});
+}
+
+void expect_one_error_line(const CommandResult& r) {
+  EXPECT_EQ(count_lines(r.err), 1u) << r.err;
+  EXPECT_EQ(r.err.rfind("xct: error: ", 0), 0u) << r.err;
+}
+
+nlohmann::json read_json(const fs::path& file) {
+  std::ifstream in(file);
+  return nlohmann::json::parse(in);
 }
 
 }  // namespace xct::test

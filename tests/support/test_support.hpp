@@ -3,6 +3,7 @@
 #pragma once
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,12 @@ std::filesystem::path source_dir();
 
 // Counts the lines of `text`.
 std::size_t count_lines(const std::string& text);
+
+// A command's failure as xct reports it: exactly one line on stderr, "xct: error: ...".
+void expect_one_error_line(const CommandResult& r);
+
+// A JSON file (a report, a record, the simulator's truth).
+nlohmann::json read_json(const std::filesystem::path& file);
 
 // Reads a whole binary file.
 std::vector<char> read_binary(const std::filesystem::path& path);
