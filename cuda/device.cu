@@ -1,10 +1,48 @@
 #include <cuda_runtime.h>
 
+#include "cuda/cuda_util.cuh"
 #include "cuda/device.hpp"
 
 namespace xct::cuda {
 
-bool compiled_in() noexcept { return true; }
+namespace detail {
+
+void throw_cuda(cudaError_t err, const char* call, const char* file, int line) {
+  cudaGetLastError();  // clear a non-sticky error so that later calls start clean
+  ErrorKind kind = ErrorKind::Internal;
+  switch (err) {
+    case cudaErrorNoDevice:
+    case cudaErrorInsufficientDriver:
+    case cudaErrorDevicesUnavailable:
+    case cudaErrorInvalidDevice:
+    case cudaErrorMemoryAllocation:
+    case cudaErrorInitializationError:
+    case cudaErrorSystemDriverMismatch:
+    case cudaErrorUnsupportedPtxVersion:
+    case cudaErrorNoKernelImageForDevice:
+      kind = ErrorKind::DeviceUnavailable;
+      break;
+    default:
+      break;
+  }
+  throw Error(kind,
+              std::string("CUDA error ") + cudaGetErrorName(err) + " (" + cudaGetErrorString(err) +
+                  ") in " + call,
+              file, line);
+}
+
+void throw_cufft(cufftResult err, const char* call, const char* file, int line) {
+  const ErrorKind kind =
+      err == CUFFT_ALLOC_FAILED ? ErrorKind::DeviceUnavailable : ErrorKind::Internal;
+  throw Error(kind, "cuFFT error " + std::to_string(static_cast<int>(err)) + " in " + call, file,
+              line);
+}
+
+}  // namespace detail
+
+bool compiled_in() noexcept {
+  return true;
+}
 
 std::vector<DeviceInfo> visible_devices() noexcept {
   std::vector<DeviceInfo> out;
