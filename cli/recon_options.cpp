@@ -1,6 +1,7 @@
 #include "cli/recon_options.hpp"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <sstream>
 
 #include "cli/sizes.hpp"
@@ -65,6 +66,11 @@ void add_reconstruction_options(CLI::App& cmd, ReconCmdOptions& o) {
   cmd.add_option("--mask-ratio", o.mask_ratio,
                  "zero the slice outside a circle of this fraction of its width (default: no "
                  "mask)")
+      ->group(g);
+  cmd.add_option("--device", o.device,
+                 "where filter and back-projection run: auto (CUDA when a GPU is visible), "
+                 "cpu, or cuda (exit 69 without a usable GPU)")
+      ->capture_default_str()
       ->group(g);
   cmd.add_option("--binning", o.binning,
                  "0: none, 1: 2 x 2, 2: 4 x 4 (rows and columns averaged after flat-fielding)")
@@ -171,6 +177,10 @@ recon::ReconParams resolve_recon(const ReconCmdOptions& o) {
 
   p.reslice = o.reslice;
   if (!o.max_memory.empty()) p.max_memory_bytes = parse_size(o.max_memory, "--max-memory");
+  const auto devices = recon::device_names();
+  XCT_CHECK(std::find(devices.begin(), devices.end(), o.device) != devices.end(), ErrorKind::Usage,
+            "--device '", o.device, "' is not auto, cpu or cuda");
+  p.device = o.device;
   p.fbp.filter = o.fbp_filter;
   p.fbp.padding = o.fbp_padding;
   p.fbp.butterworth_order = o.butterworth_order;

@@ -41,6 +41,7 @@ struct ReconCmdOptions {
   std::optional<std::size_t> start_row, end_row;
   std::size_t nsino_per_chunk = 0;
   std::string fbp_filter = "hann";
+  std::string device = "auto";
   std::string fbp_padding = "edge";
   int butterworth_order = 2;
   double butterworth_cutoff = 0.5;

@@ -210,6 +210,13 @@ ReconReport reconstruct(ScanReader& reader, const ReconParams& params, SlabSink&
         "--pixel-size for 1/cm");
   }
 
+  // The device is chosen once, before any data is read: an explicit cuda request without a
+  // usable GPU fails here.
+  const DeviceChoice device = choose_device(params.device);
+  rep.device = device.device == Device::Cuda ? "cuda" : "cpu";
+  rep.device_detail = device.description;
+  log.info("filter and back-projection on ", device.description);
+
   const IoCounters io_start = process_io();
   rep.centre = plan_centre(reader, shape, params, log);
   rep.seconds_centre = clock.lap();
@@ -251,8 +258,24 @@ ReconReport reconstruct(ScanReader& reader, const ReconParams& params, SlabSink&
     rep.seconds_reslice = clock.lap();
   }
 
+  // Device batches: the slab height, halved until the device's buffers fit in 90 % of its
+  // free memory.
+  std::size_t device_rows = plan.rows;
+  if (device.device == Device::Cuda) {
+    const std::size_t cols = info.n_cols() / f;
+    while (device_rows > 1 &&
+           SlabBackProjector::device_bytes(rep.n_angles, cols, params.fbp, device_rows) >
+               device.free_memory_bytes / 10 * 9)
+      device_rows /= 2;
+    rep.device_rows = device_rows;
+  }
+  SlabBackProjector projector(device, angles.angles, info.n_cols() / f, params.fbp, device_rows);
+
   PreprocessParams prep = params.prep;
   prep.binning = f;
+  rep.counts_route = counts_route_applies(info, prep);
+  if (rep.counts_route)
+    log.info("flat-field and -log run with the back-projection, from the raw counts");
   Progress progress("recon", shape.n_slices, stderr, progress_style);
   clock.lap();
   for (std::size_t z0 = 0; z0 < shape.n_slices; z0 += plan.rows) {
@@ -260,15 +283,29 @@ ReconReport reconstruct(ScanReader& reader, const ReconParams& params, SlabSink&
     const Range rows{shape.rows.begin + z0 * f, shape.rows.begin + (z0 + nb) * f};
     const std::uint64_t before_read = process_io().read_bytes;
     const std::uint64_t before_scratch = resliced ? resliced->scratch_bytes_read() : 0;
-    HostArray<float, 3> sinos = read_sinograms(*source, rows, prep, rep.prep, angles.proj);
-    const std::uint64_t scratch = resliced ? resliced->scratch_bytes_read() - before_scratch : 0;
-    rep.scratch_bytes_read += scratch;
-    rep.input_bytes_read += process_io().read_bytes - before_read - scratch;
-    clock.lap();
-    const std::vector<double> centres = slab_centres(rep.centre, rows, f, sinos.extent(2));
+    // Bytes read from the scan and from the reslicing scratch file, then the clock restarted.
+    auto account_read = [&] {
+      const std::uint64_t scratch = resliced ? resliced->scratch_bytes_read() - before_scratch : 0;
+      rep.scratch_bytes_read += scratch;
+      rep.input_bytes_read += process_io().read_bytes - before_read - scratch;
+      clock.lap();
+    };
     HostArray<float, 3> slices({nb, n, n});
-    fbp_reconstruct_slab(sinos.cview(), angles.angles, centres, params.fbp, slices.view());
-    sinos = HostArray<float, 3>();
+    if (rep.counts_route) {
+      CountSinograms cs = read_count_sinograms(*source, rows, prep, rep.prep, angles.proj);
+      account_read();
+      const std::vector<double> centres = slab_centres(rep.centre, rows, f, cs.counts.extent(2));
+      CountsFixed fixed;
+      projector.reconstruct_counts(cs.counts.cview(), cs.dark.cview(), cs.denom.cview(), centres,
+                                   slices.view(), fixed);
+      rep.prep.counts.nonpositive_samples += fixed.nonpositive_samples;
+      rep.prep.counts.log_clamped_samples += fixed.log_clamped_samples;
+    } else {
+      HostArray<float, 3> sinos = read_sinograms(*source, rows, prep, rep.prep, angles.proj);
+      account_read();
+      const std::vector<double> centres = slab_centres(rep.centre, rows, f, sinos.extent(2));
+      projector.reconstruct(sinos.cview(), centres, slices.view());
+    }
     const auto scale = static_cast<float>(rep.value_scale);
     for (float& v : std::span<float>(slices.data(), slices.size()))
       v *= scale;
@@ -280,6 +317,7 @@ ReconReport reconstruct(ScanReader& reader, const ReconParams& params, SlabSink&
     progress.advance(nb);
   }
   progress.finish();
+  rep.device_timing = projector.timing();
   rep.seconds_total = total.lap();
   return rep;
 }

@@ -22,6 +22,7 @@
 #include "io/volume_output.hpp"
 #include "recon/center_measure.hpp"
 #include "recon/fbp.hpp"
+#include "recon/fbp_device.hpp"
 #include "recon/preprocess.hpp"
 
 namespace xct::recon {
@@ -51,6 +52,7 @@ struct ReconParams {
   std::filesystem::path scratch_dir;
   PreprocessParams prep;  // its binning is set from `binning`
   FbpParams fbp;
+  std::string device = "auto";  // where filter and back-projection run: auto, cpu, cuda
   CentreOptions centre;
 };
 
@@ -78,6 +80,11 @@ struct ReconReport {
   double value_scale = 1;  // per-pixel attenuation -> output units
   PreprocessReport prep;
   double seconds_centre = 0, seconds_filter_backproject = 0, seconds_write = 0, seconds_total = 0;
+  std::string device;           // "cpu" or "cuda"
+  std::string device_detail;    // what was chosen and why
+  std::size_t device_rows = 0;  // rows per device batch (CUDA)
+  bool counts_route = false;    // raw counts flat-fielded and logged with the back-projection
+  DeviceTiming device_timing;   // seconds on the device per stage (CUDA)
   std::uint64_t input_bytes_read = 0;  // bytes read while reading the scan
   std::uint64_t bytes_written = 0;     // bytes written while writing slabs
   std::uint64_t input_file_bytes = 0;  // size of the scan's files, where known

@@ -183,4 +183,38 @@ HostArray<float, 3> read_sinograms(ScanReader& reader, Range rows, const Preproc
   return sinos;
 }
 
+bool counts_route_applies(const ScanInfo& info, const PreprocessParams& params) {
+  const DType t = info.projections.dtype;
+  return (t == DType::UInt16 || t == DType::UInt8) && !params.zinger &&
+         params.rings.method == "none" && params.binning == 1 &&
+         params.flat.nonpositive == NonPositivePolicy::HalfCount && info.flats.present &&
+         info.flats.n_frames > 0 && split_flats(info, params.interpolate_flats).after.empty();
+}
+
+CountSinograms read_count_sinograms(ScanReader& reader, Range rows, const PreprocessParams& params,
+                                    PreprocessReport& report, std::optional<Range> projections) {
+  const ScanInfo& info = reader.info();
+  XCT_CHECK(counts_route_applies(info, params), ErrorKind::Internal,
+            "read_count_sinograms: the chain needs more than flat-field and -log");
+  const Range proj = projections.value_or(Range{0, info.n_proj()});
+  XCT_CHECK(rows.size() > 0 && rows.end <= info.n_rows(), ErrorKind::Usage, "rows ", rows.begin,
+            "-", rows.end, " are outside the detector's ", info.n_rows(), " rows");
+  Stopwatch clock;
+  RowReference r = make_reference(reader, rows, params, report);
+  const auto frames = reader.read_projections<std::uint16_t>(proj, rows);
+  report.seconds_read += clock.lap();
+  const std::size_t n_a = proj.size(), n_r = rows.size(), n_c = info.n_cols();
+  CountSinograms out;
+  out.counts = HostArray<std::uint16_t, 3>({n_r, n_a, n_c});
+#pragma omp parallel for schedule(static)
+  for (long y = 0; y < static_cast<long>(n_r); ++y)
+    for (std::size_t a = 0; a < n_a; ++a)
+      std::copy_n(frames.data() + (a * n_r + static_cast<std::size_t>(y)) * n_c, n_c,
+                  out.counts.data() + (static_cast<std::size_t>(y) * n_a + a) * n_c);
+  out.dark = std::move(r.ref.dark);
+  out.denom = std::move(r.ref.denom_before);
+  report.seconds_flat_field += clock.lap();
+  return out;
+}
+
 }  // namespace xct::recon

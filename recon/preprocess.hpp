@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -52,5 +53,23 @@ struct PreprocessReport {
 HostArray<float, 3> read_sinograms(ScanReader& reader, Range rows, const PreprocessParams& params,
                                    PreprocessReport& report,
                                    std::optional<Range> projections = std::nullopt);
+
+// The raw route: when the chain is flat-field and -log alone, the rows can travel as their
+// stored integer counts with their reference, and be flat-fielded and logged where they are
+// back-projected (SlabBackProjector::reconstruct_counts; on the GPU for CUDA, which then
+// receives uint16 over PCIe). It applies when the projections are stored as uint8 or uint16,
+// zingers and rings are off, there is no binning, the flats form one group (none taken after
+// the scan to interpolate towards) and non-positive samples get half a count (the default).
+bool counts_route_applies(const ScanInfo& info, const PreprocessParams& params);
+
+struct CountSinograms {
+  HostArray<std::uint16_t, 3> counts;  // [rows, angles, cols]
+  HostArray<float, 2> dark, denom;     // [rows, cols]: the dark and flat - dark, bad pixels fixed
+};
+// Rows `rows` of the projections `projections` as uint16 sinograms with their reference; the
+// reference's counts (bad flat pixels) go into `report`.
+CountSinograms read_count_sinograms(ScanReader& reader, Range rows, const PreprocessParams& params,
+                                    PreprocessReport& report,
+                                    std::optional<Range> projections = std::nullopt);
 
 }  // namespace xct::recon
