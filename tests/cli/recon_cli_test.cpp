@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "cuda/device.hpp"
 #include "io/hdf5.hpp"
 #include "io/hdf5_volume.hpp"
 #include "io/png.hpp"
@@ -425,6 +426,74 @@ with h5py.File(sys.argv[1], "w") as f:
       if (std::pow(x - 47.5 - 12.0, 2) + std::pow(y - 47.5 - 6.0, 2) < 15.0 * 15.0)
         sum += vol(1, y, x), ++count;
   EXPECT_NEAR(sum / count, 0.05, 0.05 * 0.02);
+}
+
+}  // namespace
+}  // namespace xct::test
+
+namespace xct::test {
+namespace {
+
+// --device: auto falls back to the CPU and says why; an explicit cuda request without a usable
+// GPU exits 69 with one line before reading anything; an unknown name is a usage error.
+TEST(ReconDevice, AutoFallsBackAndExplicitCudaWithoutGpuExits69) {
+  if (!cuda::visible_devices().empty()) GTEST_SKIP() << "a CUDA device is visible";
+  TempDir dir;
+  const std::string scan = (source_dir() / "sample_data" / "tiny_dx.h5").string();
+  auto r = run_xct({"recon", scan, "--device", "cuda", "--rotation-axis", "32.75", "-o",
+                    (dir / "cuda").string(), "--no-progress"});
+  EXPECT_EQ(r.exit_code, 69) << r.err;
+  expect_one_error_line(r);
+  EXPECT_NE(r.err.find("--device cuda"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(dir / "cuda" / "report.json"));
+
+  r = run_xct({"recon", scan, "--device", "gpu", "-o", (dir / "bad").string()});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  expect_one_error_line(r);
+
+  r = run_xct(
+      {"recon", scan, "--rotation-axis", "32.75", "-o", (dir / "auto").string(), "--no-progress"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("filter and back-projection on cpu ("), std::string::npos) << r.err;
+  const auto report = read_json(dir / "auto" / "report.json");
+  EXPECT_EQ(report["device"]["kind"], "cpu");
+  EXPECT_EQ(report["device"]["detail"], "cpu (" + cuda::unavailable_reason() + ")");
+}
+
+}  // namespace
+}  // namespace xct::test
+
+namespace xct::test {
+namespace {
+
+// With flat-field and -log alone, the counts travel raw and are flat-fielded with the
+// back-projection: the slices are byte for byte those of the float route (forced here by a
+// zinger filter that replaces nothing), and the report says which route ran.
+TEST(ReconRawRoute, RawCountsGiveTheFloatRoutesBytes) {
+  TempDir dir;
+  const std::string scan = (source_dir() / "sample_data" / "tiny_dx.h5").string();
+  const std::vector<std::string> common{"recon",           scan,    "--device", "cpu",
+                                        "--rotation-axis", "32.75", "--rings",  "none",
+                                        "--no-progress"};
+  auto args = common;
+  args.insert(args.end(), {"--no-zingers", "-o", (dir / "raw").string()});
+  auto r = run_xct(args);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  args = common;
+  args.insert(args.end(), {"--zinger-threshold", "1e9", "-o", (dir / "float").string()});
+  r = run_xct(args);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(read_json(dir / "raw" / "report.json")["device"]["raw_counts"].get<bool>());
+  EXPECT_FALSE(read_json(dir / "float" / "report.json")["device"]["raw_counts"].get<bool>());
+  EXPECT_EQ(read_json(dir / "float" / "report.json")["counts"]["zingers_replaced"], 0);
+  std::size_t files = 0;
+  for (const auto& e : fs::directory_iterator(dir / "raw")) {
+    if (e.path().extension() != ".tiff") continue;
+    ++files;
+    EXPECT_EQ(read_binary(e.path()), read_binary(dir / "float" / e.path().filename()))
+        << e.path().filename();
+  }
+  EXPECT_EQ(files, 24u);  // the sample's 24 rows
 }
 
 }  // namespace

@@ -87,8 +87,11 @@ CommandResult run_command(const std::vector<std::string>& argv) {
   return r;
 }
 
+// A test binary moved to another machine (scripts/gpu-check) finds the xct binary and the
+// source tree through XCT_TEST_BINARY and XCT_TEST_SOURCE_DIR; otherwise the build's own.
 CommandResult run_xct(const std::vector<std::string>& args) {
-  std::vector<std::string> argv{XCT_BINARY};
+  const char* moved = std::getenv("XCT_TEST_BINARY");
+  std::vector<std::string> argv{moved && *moved ? moved : XCT_BINARY};
   argv.insert(argv.end(), args.begin(), args.end());
   return run_command(argv);
 }
@@ -103,7 +106,8 @@ fs::path real_data_dir() {
   return fs::path(XCT_REAL_DATA_DIR);
 }
 fs::path source_dir() {
-  return fs::path(XCT_SOURCE_DIR);
+  const char* moved = std::getenv("XCT_TEST_SOURCE_DIR");
+  return fs::path(moved && *moved ? moved : XCT_SOURCE_DIR);
 }
 
 std::size_t count_lines(const std::string& text) {
