@@ -130,6 +130,9 @@ __global__ void __launch_bounds__(math::kTileX* math::kTileY)
   using math::kTileX;
   using math::kTileY;
   __shared__ math::Ray rays[kAngleChunk][kTileY];
+  // Per row of the tile, the columns where every angle of the chunk is valid: there the
+  // angles run without a test per angle, so that loads of several angles can be in flight.
+  __shared__ int common_lo[kTileY], common_hi[kTileY];
   const int tx = static_cast<int>(threadIdx.x), ty = static_cast<int>(threadIdx.y);
   const int tid = ty * kTileX + tx;
   const int q = static_cast<int>(blockIdx.x) * kTileX + tx;
@@ -145,19 +148,48 @@ __global__ void __launch_bounds__(math::kTileX* math::kTileY)
   for (int a0 = 0; a0 < n_angles; a0 += kAngleChunk) {
     const int chunk = min(kAngleChunk, n_angles - a0);
     __syncthreads();  // the previous chunk's rays are no longer read
-    for (int i = tid; i < chunk * kTileY; i += kTileX * kTileY) {
-      const int k = i / kTileY, rr = i % kTileY;
-      rays[k][rr] = math::make_ray(centre, static_cast<double>(r0 + rr) - half, cos_a[a0 + k],
-                                   sin_a[a0 + k], n, n_cols);
+    if (tid < kTileY) {
+      common_lo[tid] = 0;
+      common_hi[tid] = n - 1;
     }
     __syncthreads();
-    for (int k = 0; k < chunk; ++k) {
-      const math::Ray ray = rays[k][ty];
-      if (q < ray.lo || q > ray.hi) continue;
-      int i;
-      float f;
-      math::position(ray, x, i, f);
-      math::add_angle<Lanes>(group, static_cast<std::size_t>(a0 + k), n_cols, i, f, acc);
+    for (int i = tid; i < chunk * kTileY; i += kTileX * kTileY) {
+      const int k = i / kTileY, rr = i % kTileY;
+      const math::Ray ray = math::make_ray(centre, static_cast<double>(r0 + rr) - half,
+                                           cos_a[a0 + k], sin_a[a0 + k], n, n_cols);
+      rays[k][rr] = ray;
+      atomicMax(&common_lo[rr], ray.lo);
+      atomicMin(&common_hi[rr], ray.hi);
+    }
+    __syncthreads();
+    int i;
+    float f;
+    if (q >= common_lo[ty] && q <= common_hi[ty]) {
+      // Two angles at a time: both positions, then all their loads, then the sums (in angle
+      // order, as everywhere else).
+      int k = 0;
+      for (; k + 1 < chunk; k += 2) {
+        int i1;
+        float f1;
+        math::position(rays[k][ty], x, i, f);
+        math::position(rays[k + 1][ty], x, i1, f1);
+        const auto t0 = math::load_taps<Lanes>(group, static_cast<std::size_t>(a0 + k), n_cols, i);
+        const auto t1 =
+            math::load_taps<Lanes>(group, static_cast<std::size_t>(a0 + k + 1), n_cols, i1);
+        math::add_taps<Lanes>(t0, f, acc);
+        math::add_taps<Lanes>(t1, f1, acc);
+      }
+      if (k < chunk) {
+        math::position(rays[k][ty], x, i, f);
+        math::add_angle<Lanes>(group, static_cast<std::size_t>(a0 + k), n_cols, i, f, acc);
+      }
+    } else {
+      for (int k = 0; k < chunk; ++k) {
+        const math::Ray ray = rays[k][ty];
+        if (q < ray.lo || q > ray.hi) continue;
+        math::position(ray, x, i, f);
+        math::add_angle<Lanes>(group, static_cast<std::size_t>(a0 + k), n_cols, i, f, acc);
+      }
     }
   }
   if (q >= n || r >= n) return;

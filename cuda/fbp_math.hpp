@@ -106,16 +106,17 @@ XCT_HD inline float padded_sample(const float* row, int n_cols, int left, int j,
 }
 
 // The interleaved layout of a group of `lanes` (1, 4 or 8) weighted filtered sinograms, which
-// back_project reads: for angle a, plane p (lanes 4p..4p+3) and detector column j, the lanes'
-// samples s[j] and differences d[j] = s[j+1] - s[j] (s past the last column is zero) lie side
-// by side: s at ((a planes + p) n_cols + j) 2 width + lane % width, d `width` floats later,
-// with width = min(lanes, 4) and planes = lanes / width.
+// back_project reads: for angle a and plane p (lanes 4p..4p+3), a row of the lanes' samples
+// s[j], then a row of their differences d[j] = s[j+1] - s[j] (s past the last column is zero),
+// each column's lanes side by side. Lane l of column j: s at ((a planes + p) 2 n_cols + j) width
+// + l % width, d n_cols width floats later, with width = min(lanes, 4), planes = lanes / width.
+// A warp's threads, at neighbouring columns, so read neighbouring 16-byte words.
 XCT_HD inline int lane_width(int lanes) {
   return lanes < 4 ? lanes : 4;
 }
 XCT_HD inline std::size_t interleaved_index(int lanes, std::size_t a, int lane, int j, int n_cols) {
   const int width = lane_width(lanes), planes = lanes / width;
-  return ((a * planes + static_cast<std::size_t>(lane / width)) * n_cols + j) * 2 * width +
+  return ((a * planes + static_cast<std::size_t>(lane / width)) * 2 * n_cols + j) * width +
          lane % width;
 }
 XCT_HD inline std::size_t interleaved_floats(std::size_t n_angles, int n_cols) {
@@ -130,7 +131,7 @@ XCT_HD inline void interleave_sample(const float* row, int n_cols, int j, float 
   const float next = j + 1 < n_cols ? row[j + 1] * w : 0.0f;
   const std::size_t at = interleaved_index(lanes, a, lane, j, n_cols);
   group[at] = here;
-  group[at + lane_width(lanes)] = next - here;
+  group[at + static_cast<std::size_t>(n_cols) * lane_width(lanes)] = next - here;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -180,36 +181,67 @@ XCT_HD inline void position(const Ray& ray, float x, int& i, float& f) {
   f = sub_rn(pos, static_cast<float>(i));
 }
 
-// Adds angle a's contribution at index i, fraction f to the lanes' accumulators: each lane
-// adds s[i] + f d[i]. `group` is the interleaved layout.
+// The samples s[i] and differences d[i] of every lane at angle a, detector index i, read from
+// the interleaved layout (16-byte loads on the device).
 template <int Lanes>
-XCT_HD inline void add_angle(const float* group, std::size_t a, int n_cols, int i, float f,
-                             float* acc) {
+struct Taps {
+  float s[Lanes], d[Lanes];
+};
+
+template <int Lanes>
+XCT_HD inline Taps<Lanes> load_taps(const float* group, std::size_t a, int n_cols, int i) {
   constexpr int width = Lanes < 4 ? Lanes : 4, planes = Lanes / width;
+  const std::size_t nc = static_cast<std::size_t>(n_cols);
+  Taps<Lanes> t;
 #if defined(__CUDA_ARCH__)
   if constexpr (Lanes == 1) {
-    const float2 sd = __ldg(reinterpret_cast<const float2*>(group) + a * n_cols + i);
-    acc[0] += fmaf(f, sd.y, sd.x);
+    const float* p = group + a * 2 * nc + i;
+    t.s[0] = __ldg(p);
+    t.d[0] = __ldg(p + nc);
   } else {
-    const float4* p = reinterpret_cast<const float4*>(group) +
-                      (a * planes * static_cast<std::size_t>(n_cols) + i) * 2;
+    const float4* p = reinterpret_cast<const float4*>(group) + a * planes * 2 * nc + i;
 #pragma unroll
     for (int pl = 0; pl < planes; ++pl) {
-      const float4 s = __ldg(p + pl * 2 * static_cast<std::size_t>(n_cols));
-      const float4 d = __ldg(p + pl * 2 * static_cast<std::size_t>(n_cols) + 1);
-      acc[4 * pl + 0] += fmaf(f, d.x, s.x);
-      acc[4 * pl + 1] += fmaf(f, d.y, s.y);
-      acc[4 * pl + 2] += fmaf(f, d.z, s.z);
-      acc[4 * pl + 3] += fmaf(f, d.w, s.w);
+      const float4 s = __ldg(p + pl * 2 * nc);
+      const float4 d = __ldg(p + pl * 2 * nc + nc);
+      t.s[4 * pl + 0] = s.x;
+      t.s[4 * pl + 1] = s.y;
+      t.s[4 * pl + 2] = s.z;
+      t.s[4 * pl + 3] = s.w;
+      t.d[4 * pl + 0] = d.x;
+      t.d[4 * pl + 1] = d.y;
+      t.d[4 * pl + 2] = d.z;
+      t.d[4 * pl + 3] = d.w;
     }
   }
 #else
   for (int pl = 0; pl < planes; ++pl) {
-    const float* p = group + ((a * planes + static_cast<std::size_t>(pl)) * n_cols + i) * 2 * width;
-    for (int l = 0; l < width; ++l)
-      acc[pl * width + l] += fused(f, p[width + l], p[l]);
+    const float* p = group + ((a * planes + static_cast<std::size_t>(pl)) * 2 * nc + i) * width;
+    for (int l = 0; l < width; ++l) {
+      t.s[pl * width + l] = p[l];
+      t.d[pl * width + l] = p[nc * width + l];
+    }
   }
 #endif
+  return t;
+}
+
+// Each lane adds s + f d, rounded once (s[i] + f (s[i+1] - s[i]) with the difference
+// precomputed).
+template <int Lanes>
+XCT_HD inline void add_taps(const Taps<Lanes>& t, float f, float* acc) {
+#if defined(__CUDA_ARCH__)
+#pragma unroll
+#endif
+  for (int l = 0; l < Lanes; ++l)
+    acc[l] += fused(f, t.d[l], t.s[l]);
+}
+
+// Adds angle a's contribution at index i, fraction f to the lanes' accumulators.
+template <int Lanes>
+XCT_HD inline void add_angle(const float* group, std::size_t a, int n_cols, int i, float f,
+                             float* acc) {
+  add_taps<Lanes>(load_taps<Lanes>(group, a, n_cols, i), f, acc);
 }
 
 // Whether output pixel (r, q) lies outside the circle mask (mask_ratio < 0: no mask).

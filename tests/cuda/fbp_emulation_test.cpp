@@ -103,18 +103,28 @@ void emulate_back_projection(const FbpSetup& s, const HostArray<float, 3>& filte
         for (int a0 = 0; a0 < na; a0 += math::kAngleChunk) {
           const int chunk = std::min(math::kAngleChunk, na - a0);
           math::Ray rays[math::kAngleChunk][math::kTileY];
+          int common_lo[math::kTileY], common_hi[math::kTileY];
+          for (int rr = 0; rr < math::kTileY; ++rr) {
+            common_lo[rr] = 0;
+            common_hi[rr] = n - 1;
+          }
           for (int k = 0; k < chunk; ++k)
-            for (int rr = 0; rr < math::kTileY; ++rr)
+            for (int rr = 0; rr < math::kTileY; ++rr) {
               rays[k][rr] = math::make_ray(g.centre, static_cast<double>(r0 + rr) - half,
                                            s.cos_a[a0 + k], s.sin_a[a0 + k], n, nc);
+              common_lo[rr] = std::max(common_lo[rr], rays[k][rr].lo);
+              common_hi[rr] = std::min(common_hi[rr], rays[k][rr].hi);
+            }
           for (int ty = 0; ty < math::kTileY; ++ty)
             for (int tx = 0; tx < math::kTileX; ++tx) {
               const int q = bx * math::kTileX + tx;
               const float x = math::slice_x(q, n);
               float* a = &acc[static_cast<std::size_t>(ty * math::kTileX + tx) * 8];
+              // Inside the chunk's common range the kernel skips the per-angle test.
+              const bool all_valid = q >= common_lo[ty] && q <= common_hi[ty];
               for (int k = 0; k < chunk; ++k) {
                 const math::Ray& ray = rays[k][ty];
-                if (q < ray.lo || q > ray.hi) continue;
+                if (!all_valid && (q < ray.lo || q > ray.hi)) continue;
                 int i;
                 float f;
                 math::position(ray, x, i, f);
