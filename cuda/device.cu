@@ -74,6 +74,9 @@ std::string unavailable_reason() noexcept {
   const cudaError_t err = cudaGetDeviceCount(&count);
   if (err != cudaSuccess) {
     cudaGetLastError();
+    int driver = 0;
+    if (cudaDriverGetVersion(&driver) == cudaSuccess && driver == 0)
+      return "no CUDA driver is installed";
     return std::string("CUDA reports: ") + cudaGetErrorString(err);
   }
   if (count == 0) return "no CUDA device is visible";
