@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <optional>
 
 #include "core/error.hpp"
 #include "cuda/device.hpp"
@@ -80,10 +79,6 @@ cuda::FbpSetup fbp_device_setup(std::span<const double> angles, std::size_t n_co
   return s;
 }
 
-struct SlabBackProjector::Engine {
-  std::optional<cuda::FbpEngine> cuda;
-};
-
 SlabBackProjector::SlabBackProjector(const DeviceChoice& device, std::span<const double> angles_rad,
                                      std::size_t n_cols, const FbpParams& params,
                                      std::size_t max_rows)
@@ -91,18 +86,13 @@ SlabBackProjector::SlabBackProjector(const DeviceChoice& device, std::span<const
       angles_(angles_rad.begin(), angles_rad.end()),
       n_cols_(n_cols),
       n_(params.size > 0 ? params.size : n_cols),
-      params_(params),
-      engine_(std::make_unique<Engine>()) {
+      params_(params) {
   params_.size = n_;
   // Validates the filter, the padding and the angles on every device alike.
   const cuda::FbpSetup setup = fbp_device_setup(angles_, n_cols, params_);
   if (device_ == Device::Cuda)
-    engine_->cuda.emplace(setup, std::max<std::size_t>(max_rows, 1), device.cuda_index);
+    cuda_.emplace(setup, std::max<std::size_t>(max_rows, 1), device.cuda_index);
 }
-
-SlabBackProjector::~SlabBackProjector() = default;
-SlabBackProjector::SlabBackProjector(SlabBackProjector&&) noexcept = default;
-SlabBackProjector& SlabBackProjector::operator=(SlabBackProjector&&) noexcept = default;
 
 std::uint64_t SlabBackProjector::device_bytes(std::size_t n_angles, std::size_t n_cols,
                                               const FbpParams& params, std::size_t max_rows) {
@@ -132,8 +122,8 @@ void SlabBackProjector::reconstruct(HostView<const float, 3> sinograms,
     fbp_reconstruct_slab(sinograms, angles_, centres, params_, slices);
     return;
   }
-  engine_->cuda->reconstruct(sinograms, centres_for(centres, sinograms.extent(0)), slices);
-  timing_.add(to_timing(engine_->cuda->last_timing()));
+  cuda_->reconstruct(sinograms, centres_for(centres, sinograms.extent(0)), slices);
+  timing_.add(to_timing(cuda_->last_timing()));
 }
 
 void SlabBackProjector::reconstruct_counts(HostView<const std::uint16_t, 3> counts,
@@ -147,11 +137,11 @@ void SlabBackProjector::reconstruct_counts(HostView<const std::uint16_t, 3> coun
             ErrorKind::Usage, "the dark and the flat - dark must be [rows, cols]");
   if (device_ == Device::Cuda) {
     cuda::CountsReport report;
-    engine_->cuda->reconstruct_counts(counts, dark, denom, cuda::NonPositive::HalfCount,
-                                      centres_for(centres, rows), slices, report);
+    cuda_->reconstruct_counts(counts, dark, denom, cuda::NonPositive::HalfCount,
+                              centres_for(centres, rows), slices, report);
     fixed.nonpositive_samples += report.nonpositive_samples;
     fixed.log_clamped_samples += report.log_clamped_samples;
-    timing_.add(to_timing(engine_->cuda->last_timing()));
+    timing_.add(to_timing(cuda_->last_timing()));
     return;
   }
   // The CPU reference: flat_field and minus_log row by row, as read_sinograms does.
@@ -181,8 +171,8 @@ void SlabBackProjector::reconstruct_counts(HostView<const std::uint16_t, 3> coun
 
 void SlabBackProjector::filter(HostView<const float, 3> sinograms, HostView<float, 3> filtered) {
   if (device_ == Device::Cuda) {
-    engine_->cuda->filter(sinograms, filtered);
-    timing_.add(to_timing(engine_->cuda->last_timing()));
+    cuda_->filter(sinograms, filtered);
+    timing_.add(to_timing(cuda_->last_timing()));
     return;
   }
   for (std::size_t r = 0; r < sinograms.extent(0); ++r)
@@ -194,8 +184,8 @@ void SlabBackProjector::back_project(HostView<const float, 3> filtered,
   const std::size_t rows = filtered.extent(0);
   const std::vector<double> c = centres_for(centres, rows);
   if (device_ == Device::Cuda) {
-    engine_->cuda->back_project(filtered, c, slices);
-    timing_.add(to_timing(engine_->cuda->last_timing()));
+    cuda_->back_project(filtered, c, slices);
+    timing_.add(to_timing(cuda_->last_timing()));
     return;
   }
   for (std::size_t r = 0; r < rows; ++r)

@@ -9,7 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -61,9 +61,6 @@ class SlabBackProjector {
  public:
   SlabBackProjector(const DeviceChoice& device, std::span<const double> angles_rad,
                     std::size_t n_cols, const FbpParams& params, std::size_t max_rows);
-  ~SlabBackProjector();
-  SlabBackProjector(SlabBackProjector&&) noexcept;
-  SlabBackProjector& operator=(SlabBackProjector&&) noexcept;
 
   Device device() const { return device_; }
   std::size_t slice_size() const { return n_; }
@@ -93,13 +90,12 @@ class SlabBackProjector {
                                     const FbpParams& params, std::size_t max_rows);
 
  private:
-  struct Engine;
   Device device_;
   std::vector<double> angles_;
   std::size_t n_cols_ = 0, n_ = 0;
   FbpParams params_;
   DeviceTiming timing_;
-  std::unique_ptr<Engine> engine_;
+  std::optional<cuda::FbpEngine> cuda_;  // the device engine, on CUDA
   std::vector<double> centres_for(std::span<const double> centres, std::size_t rows) const;
 };
 
