@@ -224,8 +224,6 @@ struct FbpEngine::Impl {
                                    stream.get()));
   }
 
-  double elapsed(const Event& a, const Event& b) { return b.seconds_since(a); }
-
   // Rows [0, rows) in batches of max_rows: upload(begin, n) and convert(begin, n) for the
   // batch, then filter (unless the input is already filtered) and back-project each group,
   // then the slices come back into `out`. Stage times add up in `timing`.
@@ -246,9 +244,9 @@ struct FbpEngine::Impl {
       download_slices(out, begin, n_rows);
       e_done.record(stream);
       stream.synchronize();
-      timing.upload += elapsed(e_start, e_uploaded);
-      timing.convert += elapsed(e_uploaded, e_converted);
-      timing.download += elapsed(e_computed, e_done);
+      timing.upload += e_uploaded.seconds_since(e_start);
+      timing.convert += e_converted.seconds_since(e_uploaded);
+      timing.download += e_done.seconds_since(e_computed);
     }
   }
 

@@ -92,10 +92,11 @@ class SlabBackProjector {
  private:
   Device device_;
   std::vector<double> angles_;
-  std::size_t n_cols_ = 0, n_ = 0;
+  std::size_t n_ = 0;
   FbpParams params_;
   DeviceTiming timing_;
   std::optional<cuda::FbpEngine> cuda_;  // the device engine, on CUDA
+  // One centre per row from 1 or `rows` of them; their range is checked by the back-projector.
   std::vector<double> centres_for(std::span<const double> centres, std::size_t rows) const;
 };
 
