@@ -1,8 +1,10 @@
 // `xct center INPUT`: measures the centre of rotation of a raw scan on one detector row,
 // prints it with the method, and records it in a JSON file beside the input (tomopy-cli keeps
 // its centres the same way) so that later runs can use it. `--try` reconstructs the row at a
-// series of centres instead and names each slice by the exact centre used.
+// series of centres instead and names each slice by the exact centre used. `--device` says where
+// Vo's metric is evaluated (the same centre either way); everything else runs on the CPU.
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -24,6 +26,7 @@
 #include "recon/center.hpp"
 #include "recon/center_measure.hpp"
 #include "recon/fbp.hpp"
+#include "recon/fbp_device.hpp"
 #include "recon/preprocess.hpp"
 
 namespace xct::cli {
@@ -42,6 +45,7 @@ struct CenterCmdOptions {
   std::optional<double> start, stop;
   double step = 0.25, radius = 4.0, ratio = 0.5;
   bool no_downsample = false;
+  std::string device = "auto";
   bool try_mode = false;
   std::string try_range;  // START,STOP,STEP
   std::string filter = "hann";
@@ -82,6 +86,11 @@ void add_center_options(CLI::App& cmd, CenterCmdOptions& o) {
                "vo: return the fine search's minimum as Algotom does, without the parabola "
                "refinement")
       ->group(g);
+  cmd.add_option("--device", o.device,
+                 "vo: where the metric of the candidates is evaluated: auto (CUDA when a GPU is "
+                 "visible), cpu, or cuda (exit 69 without a usable GPU); the centre is the same")
+      ->capture_default_str()
+      ->group(g);
   cmd.add_flag("--pc-normalize", o.pc_normalize,
                "pc: normalise the cross-power spectrum (Algotom's phase correlation; fails on "
                "noisy projections)")
@@ -114,13 +123,16 @@ std::filesystem::path try_dir(const std::string& input) {
   return default_output_dir(input) / "try_center";
 }
 
-// The measurement parameters from the flags.
-recon::CentreMeasureParams measure_params(const CenterCmdOptions& o) {
+// The measurement parameters from the flags, Vo's metric on `device`.
+recon::CentreMeasureParams measure_params(const CenterCmdOptions& o,
+                                          const recon::DeviceChoice& device) {
   recon::CentreMeasureParams mp;
   mp.method = o.method;
   mp.band = o.band;
   mp.vo.start = o.start, mp.vo.stop = o.stop, mp.vo.step = o.step, mp.vo.radius = o.radius;
   mp.vo.ratio = o.ratio, mp.vo.downsample = !o.no_downsample, mp.vo.refine = !o.no_refine;
+  mp.vo.use_cuda = device.device == recon::Device::Cuda;
+  mp.vo.cuda_index = device.cuda_index;
   mp.pc = {true, o.gradient, o.pc_normalize};
   return mp;
 }
@@ -224,20 +236,27 @@ void register_center(CLI::App& app, Context& ctx) {
       apply_config_table(*cmd, o->input.config_file, "center", false);
     }
     const recon::PreprocessParams prep = resolve_prep(o->prep);
+    // The device is chosen before any data is read: an explicit cuda without one stops here.
+    const bool only_try = o->try_mode && !o->try_range.empty();
+    const bool vo = o->method == "vo" && !only_try;
+    const auto names = recon::device_names();
+    XCT_CHECK(std::find(names.begin(), names.end(), o->device) != names.end(), ErrorKind::Usage,
+              "--device '", o->device, "' is not auto, cpu or cuda");
+    const recon::DeviceChoice device = recon::choose_device(vo ? o->device : "cpu");
     auto reader = open_scan(o->input.input, resolve_layout(o->input), ctx.log);
     const ScanInfo& info = reader->info();
     const std::size_t row = o->row.value_or(info.n_rows() / 2);
     XCT_CHECK(row < info.n_rows(), ErrorKind::Usage, "--row ", row, " is outside the detector's ",
               info.n_rows(), " rows");
     // The try mode alone needs the row only; a measurement reads the band around it.
-    const bool only_try = o->try_mode && !o->try_range.empty();
     const Range rows =
         only_try ? Range{row, row + 1} : recon::band_around(row, o->band, info.n_rows());
     recon::PreprocessReport report;
     const recon::BandSinograms band = recon::band_sinograms(*reader, rows, prep, report);
     std::optional<recon::CenterResult> res;
     if (!only_try) {
-      res = recon::measure_band_centre(band, measure_params(*o), ctx.log);
+      res = recon::measure_band_centre(band, measure_params(*o, device), ctx.log);
+      if (vo) ctx.log.info("centre metric on ", device.description);
       report_centre(*res, *o, row, rows, ctx);
     }
     if (o->try_mode) run_try(band, row, *o, res ? res->centre : 0.0, ctx);

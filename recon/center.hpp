@@ -44,6 +44,11 @@ struct CenterVoParams {
   // minimum of each group of candidates that share the same sub-pixel shift, averaged
   // (docs/centre.md); false returns Algotom's fine-search minimum itself.
   bool refine = true;
+  // Evaluate the metric of the candidates on CUDA device `cuda_index` (cuda/center_vo.hpp);
+  // everything else stays on the CPU. The result matches the CPU's: the metrics to float
+  // rounding (relative 1e-5), the same centre. Without a usable device: DeviceUnavailable.
+  bool use_cuda = false;
+  int cuda_index = 0;
 };
 
 // sino180: a -log (or flat-corrected) sinogram [n_angles, n_cols] over 180 degrees. Throws
@@ -56,6 +61,10 @@ CenterResult find_center_vo(ConstImage sino180, const CenterVoParams& params = {
 std::vector<double> center_vo_metrics(ConstImage sino180, std::span<const double> centres,
                                       double ratio = 0.5, std::optional<int> hor_drop = {},
                                       std::optional<int> ver_drop = {});
+// The same with the mask (ratio, hor_drop, ver_drop) and the device (use_cuda, cuda_index) of
+// `params`; the search fields are not used.
+std::vector<double> center_vo_metrics(ConstImage sino180, std::span<const double> centres,
+                                      const CenterVoParams& params);
 
 // Phase correlation of the projection at theta and the left-right flipped one at theta + pi,
 // as Algotom's find_center_based_phase_correlation: optional complex gradient, normalised

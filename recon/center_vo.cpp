@@ -14,6 +14,10 @@
 //    over each symmetric pair;
 //  - each row of the spectrum is independent, so the work is split over (candidate, block of
 //    rows) and summed in a fixed order: results do not depend on the thread count.
+// The spectra, the candidates and everything around the metric are the same on both devices;
+// with CenterVoParams::use_cuda the metric of the candidates (the stacked rows, their
+// transforms and masked sums) runs on a CUDA device (cuda/center_vo.hpp) from the spectra and
+// the same description of each shift (cuda::VoShift) that the CPU's stacked rows use.
 // The answer is then refined below the search step from the fine curve itself
 // (center_refine.cpp).
 #include <algorithm>
@@ -21,6 +25,7 @@
 #include <numbers>
 
 #include "core/error.hpp"
+#include "cuda/center_vo.hpp"
 #include "recon/center.hpp"
 #include "recon/center_refine.hpp"
 #include "recon/fft.hpp"
@@ -100,45 +105,57 @@ void flipped_coefficients(VoSpectra& s) {
   }
 }
 
+// How a shift of the flipped half makes the stacked rows (cuda::VoShift): the columns the shift
+// leaves empty, whether it is whole, and its cubic-spline taps.
+cuda::VoShift shift_plan(double shift, std::size_t n) {
+  const long nl = static_cast<long>(n);
+  cuda::VoShift sh;
+  // Columns the shift leaves empty take the up-down flipped sinogram's (Algotom's overwrite).
+  sh.left = static_cast<long>(std::min<double>(nl, shift >= 0 ? std::ceil(shift) : 0));
+  sh.right = static_cast<long>(std::min<double>(nl, shift < 0 ? -std::floor(shift) : 0));
+  sh.integer = shift == std::floor(shift);
+  if (sh.integer) sh.rounded = std::lround(shift);
+  const CubicTaps taps = cubic_shift_taps(shift);
+  sh.offset = taps.offset;
+  for (int h = 0; h < 4; ++h)
+    sh.weight[h] = static_cast<float>(taps.weight[h]);
+  return sh;
+}
+
 // The stacked array's row v of the column spectra for a shift of the flipped half.
-void stacked_row(const VoSpectra& s, std::size_t v, double shift, const CubicTaps& taps,
-                 bool integer, cfloat* out) {
+void stacked_row(const VoSpectra& s, std::size_t v, const cuda::VoShift& sh, cfloat* out) {
   const std::size_t n = s.n_cols;
   const long nl = static_cast<long>(n);
   const cfloat* a = s.a.data() + v * n;
   const cfloat* coef = s.flip_coef.data() + v * n;
-  // Columns the shift leaves empty take the up-down flipped sinogram's (Algotom's overwrite).
-  const auto left =
-      static_cast<std::size_t>(std::min<double>(nl, shift >= 0 ? std::ceil(shift) : 0));
-  const auto right =
-      static_cast<std::size_t>(std::min<double>(nl, shift < 0 ? -std::floor(shift) : 0));
+  const auto left = static_cast<std::size_t>(sh.left);
+  const auto right = static_cast<std::size_t>(sh.right);
   const cfloat ph = s.comp_phase[v];
   for (std::size_t j = 0; j < left; ++j)
     out[j] = a[j] + ph * std::conj(a[j]);
   for (std::size_t j = n - right; j < n; ++j)
     out[j] = a[j] + ph * std::conj(a[j]);
   const float sign = v % 2 == 0 ? 1.0f : -1.0f;
-  if (integer) {  // flip[j - shift] = a[n - 1 - j + shift]
-    const long is = std::lround(shift);
+  if (sh.integer) {  // flip[j - shift] = a[n - 1 - j + shift]
     for (std::size_t j = left; j < n - right; ++j)
-      out[j] = a[j] + sign * a[static_cast<std::size_t>(nl - 1 - static_cast<long>(j) + is)];
+      out[j] =
+          a[j] + sign * a[static_cast<std::size_t>(nl - 1 - static_cast<long>(j) + sh.rounded)];
     return;
   }
-  const float w0 = static_cast<float>(taps.weight[0]), w1 = static_cast<float>(taps.weight[1]);
-  const float w2 = static_cast<float>(taps.weight[2]), w3 = static_cast<float>(taps.weight[3]);
+  const float w0 = sh.weight[0], w1 = sh.weight[1], w2 = sh.weight[2], w3 = sh.weight[3];
   // Interior columns read taps j + offset .. j + offset + 3 inside the row: as interleaved
   // floats the loop vectorises; the few columns near the ends mirror their taps.
-  const long in_lo = std::max<long>(static_cast<long>(left), -taps.offset);
+  const long in_lo = std::max<long>(static_cast<long>(left), -sh.offset);
   const long in_hi =
-      std::max(in_lo, std::min<long>(static_cast<long>(n - right), nl - 3 - taps.offset));
+      std::max(in_lo, std::min<long>(static_cast<long>(n - right), nl - 3 - sh.offset));
   const float* af = reinterpret_cast<const float*>(a);
   const float* cf = reinterpret_cast<const float*>(coef);
-  const long o = 2 * taps.offset;  // float offset of tap 0
+  const long o = 2 * sh.offset;  // float offset of tap 0
   float* of = reinterpret_cast<float*>(out);
   for (long i = 2 * in_lo; i < 2 * in_hi; ++i)
     of[i] = af[i] + w0 * cf[i + o] + w1 * cf[i + o + 2] + w2 * cf[i + o + 4] + w3 * cf[i + o + 6];
   auto edge = [&](long j) {
-    const long first = j + taps.offset;
+    const long first = j + sh.offset;
     out[j] = a[j] + w0 * coef[mirror_index(first, nl)] + w1 * coef[mirror_index(first + 1, nl)] +
              w2 * coef[mirror_index(first + 2, nl)] + w3 * coef[mirror_index(first + 3, nl)];
   };
@@ -149,13 +166,11 @@ void stacked_row(const VoSpectra& s, std::size_t v, double shift, const CubicTap
 }
 
 // Sum over spectrum rows [v0, v1) of |F| times the mask weight, for one shift.
-double block_metric(const VoSpectra& s, double shift, std::size_t v0, std::size_t v1, cfloat* rows,
-                    cfloat* spectrum) {
+double block_metric(const VoSpectra& s, const cuda::VoShift& sh, std::size_t v0, std::size_t v1,
+                    cfloat* rows, cfloat* spectrum) {
   const std::size_t n = s.n_cols, count = v1 - v0;
-  const bool integer = shift == std::floor(shift);
-  const CubicTaps taps = cubic_shift_taps(shift);
   for (std::size_t v = v0; v < v1; ++v)
-    stacked_row(s, v, shift, taps, integer, rows + (v - v0) * n);
+    stacked_row(s, v, sh, rows + (v - v0) * n);
   FftPlan::c2c_1d(n, count, true).execute(rows, spectrum);
   double sum = 0.0;
   for (std::size_t v = v0; v < v1; ++v) {
@@ -262,12 +277,30 @@ std::vector<double> sum_blocks(const VoSpectra& s, std::size_t n_candidates,
   return out;
 }
 
-// Algotom's metric (calculate_center_metric) at each centre.
-std::vector<double> metrics(const VoSpectra& s, std::span<const double> centres) {
+// Algotom's metric (calculate_center_metric) at each centre, on the CPU or on the CUDA device
+// the parameters name.
+std::vector<double> metrics(const VoSpectra& s, std::span<const double> centres,
+                            const CenterVoParams& p) {
   const double mid = 0.5 * (static_cast<double>(s.n_cols) - 1.0);
+  std::vector<cuda::VoShift> shifts;
+  shifts.reserve(centres.size());
+  for (double c : centres)
+    shifts.push_back(shift_plan(2.0 * (c - mid), s.n_cols));
+  if (p.use_cuda) {
+    cuda::VoSpectraRef ref;
+    ref.n_rows = s.n_rows;
+    ref.n_cols = s.n_cols;
+    ref.n_freq = s.n_freq;
+    ref.a = s.a.data();
+    ref.flip_coef = s.flip_coef.data();
+    ref.comp_phase = s.comp_phase.data();
+    ref.weight = s.weight.data();
+    ref.reach = s.reach.data();
+    return cuda::vo_metrics(ref, shifts, p.cuda_index);
+  }
   return sum_blocks(s, centres.size(), s.n_cols,
                     [&](std::size_t c, std::size_t v0, std::size_t v1, cfloat* a, cfloat* b) {
-                      return block_metric(s, 2.0 * (centres[c] - mid), v0, v1, a, b);
+                      return block_metric(s, shifts[c], v0, v1, a, b);
                     });
 }
 
@@ -374,7 +407,7 @@ double coarse_search(ConstImage sino, const CenterVoParams& p, CenterResult& res
        c <= static_cast<long>(std::clamp(c1, 0.0, coarse_last)); ++c)
     coarse.push_back(static_cast<double>(c));
   result.coarse.metrics =
-      metrics(make_spectra(coarse_sino.cview(), p.ratio, p.hor_drop, p.ver_drop), coarse);
+      metrics(make_spectra(coarse_sino.cview(), p.ratio, p.hor_drop, p.ver_drop), coarse, p);
   const std::size_t best = argmin(result.coarse.metrics);
   result.at_edge = coarse.size() > 1 && (best == 0 || best + 1 == coarse.size());
   // A coarse candidate c stands for the block of full-resolution columns it averages.
@@ -386,14 +419,25 @@ double coarse_search(ConstImage sino, const CenterVoParams& p, CenterResult& res
 }  // namespace
 
 std::vector<double> center_vo_metrics(ConstImage sino180, std::span<const double> centres,
-                                      double ratio, std::optional<int> hor_drop,
-                                      std::optional<int> ver_drop) {
+                                      const CenterVoParams& params) {
   check_sinogram(sino180);
-  XCT_CHECK(std::isfinite(ratio) && ratio > 0, ErrorKind::Usage, "ratio must be positive");
+  XCT_CHECK(std::isfinite(params.ratio) && params.ratio > 0, ErrorKind::Usage,
+            "ratio must be positive");
   for (double c : centres)
     XCT_CHECK(std::isfinite(c) && c >= 0 && c <= static_cast<double>(sino180.extent(1)) - 1,
               ErrorKind::Usage, "candidate centre ", c, " lies outside the detector");
-  return metrics(make_spectra(sino180, ratio, hor_drop, ver_drop), centres);
+  return metrics(make_spectra(sino180, params.ratio, params.hor_drop, params.ver_drop), centres,
+                 params);
+}
+
+std::vector<double> center_vo_metrics(ConstImage sino180, std::span<const double> centres,
+                                      double ratio, std::optional<int> hor_drop,
+                                      std::optional<int> ver_drop) {
+  CenterVoParams p;
+  p.ratio = ratio;
+  p.hor_drop = hor_drop;
+  p.ver_drop = ver_drop;
+  return center_vo_metrics(sino180, centres, p);
 }
 
 CenterResult find_center_vo(ConstImage sino180, const CenterVoParams& p) {
@@ -412,7 +456,7 @@ CenterResult find_center_vo(ConstImage sino180, const CenterVoParams& p) {
   result.fine.centres = fine_candidates(middle, radius, p.step, last);
   const HostArray<float, 2> fine_sino = smoothed(sino180, 2.0, 2.0);
   const VoSpectra fine = make_spectra(fine_sino.cview(), p.ratio, p.hor_drop, p.ver_drop);
-  result.fine.metrics = metrics(fine, result.fine.centres);
+  result.fine.metrics = metrics(fine, result.fine.centres, p);
   const auto [lo, hi] = std::minmax_element(result.fine.metrics.begin(), result.fine.metrics.end());
   XCT_CHECK(*hi > *lo || result.fine.metrics.size() == 1, ErrorKind::BadData,
             "the centre metric is flat: no structure to align for the centre of rotation");

@@ -103,7 +103,8 @@ CommandResult run_python(const std::string& code, const std::vector<std::string>
 }
 
 fs::path real_data_dir() {
-  return fs::path(XCT_REAL_DATA_DIR);
+  const char* moved = std::getenv("XCT_REAL_DATA_DIR");
+  return fs::path(moved && *moved ? moved : XCT_REAL_DATA_DIR);
 }
 fs::path source_dir() {
   const char* moved = std::getenv("XCT_TEST_SOURCE_DIR");

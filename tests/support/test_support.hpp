@@ -38,7 +38,7 @@ CommandResult run_xct(const std::vector<std::string>& args);
 // Runs a Python snippet with the oracle interpreter (h5py, numpy, tifffile).
 CommandResult run_python(const std::string& code, const std::vector<std::string>& args = {});
 
-// The real measured scans (../shared/data/real beside the checkout).
+// The real measured scans (../shared/data/real beside the checkout, or $XCT_REAL_DATA_DIR).
 std::filesystem::path real_data_dir();
 std::filesystem::path source_dir();
 
