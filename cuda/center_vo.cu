@@ -18,6 +18,8 @@
 
 namespace xct::cuda {
 
+using detail::select_device;
+
 using detail::DeviceBuffer;
 using detail::Stream;
 using math::Complex;
@@ -118,18 +120,6 @@ __global__ void candidate_sums(const double* __restrict__ sums, std::size_t coun
   for (std::size_t v = 0; v < n_freq; ++v)
     total += sums[c * n_freq + v];
   metrics[c] = total / elements;
-}
-
-void select_device(int device) {
-  int count = 0;
-  const cudaError_t err = cudaGetDeviceCount(&count);
-  if (err != cudaSuccess) {
-    cudaGetLastError();
-    XCT_THROW(ErrorKind::DeviceUnavailable, "no usable CUDA device: ", cudaGetErrorString(err));
-  }
-  XCT_CHECK(device >= 0 && device < count, ErrorKind::DeviceUnavailable, "CUDA device ", device,
-            " is not visible (", count, " visible)");
-  XCT_CUDA_CHECK(cudaSetDevice(device));
 }
 
 template <typename T, typename U>

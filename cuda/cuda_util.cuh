@@ -18,6 +18,10 @@ namespace xct::cuda::detail {
 [[noreturn]] void throw_cuda(cudaError_t err, const char* call, const char* file, int line);
 [[noreturn]] void throw_cufft(cufftResult err, const char* call, const char* file, int line);
 
+// Makes `device` current for the calling thread; DeviceUnavailable when no device can be used
+// or `device` is not among the visible ones.
+void select_device(int device);
+
 }  // namespace xct::cuda::detail
 
 #define XCT_CUDA_CHECK(call)                                                \

@@ -31,6 +31,18 @@ void throw_cuda(cudaError_t err, const char* call, const char* file, int line) {
               file, line);
 }
 
+void select_device(int device) {
+  int count = 0;
+  const cudaError_t err = cudaGetDeviceCount(&count);
+  if (err != cudaSuccess) {
+    cudaGetLastError();
+    XCT_THROW(ErrorKind::DeviceUnavailable, "no usable CUDA device: ", cudaGetErrorString(err));
+  }
+  XCT_CHECK(device >= 0 && device < count, ErrorKind::DeviceUnavailable, "CUDA device ", device,
+            " is not visible (", count, " visible)");
+  XCT_CUDA_CHECK(cudaSetDevice(device));
+}
+
 void throw_cufft(cufftResult err, const char* call, const char* file, int line) {
   const ErrorKind kind =
       err == CUFFT_ALLOC_FAILED ? ErrorKind::DeviceUnavailable : ErrorKind::Internal;

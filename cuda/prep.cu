@@ -16,6 +16,8 @@
 
 namespace xct::cuda {
 
+using detail::select_device;
+
 using detail::DeviceBuffer;
 using detail::Stream;
 
@@ -93,19 +95,6 @@ __global__ void __launch_bounds__(kThreads)
     hits += z.hit ? 1 : 0;
   }
   add_block_count(hits, replaced);
-}
-
-// Makes `device` current; DeviceUnavailable when it is not visible.
-void select_device(int device) {
-  int count = 0;
-  const cudaError_t err = cudaGetDeviceCount(&count);
-  if (err != cudaSuccess) {
-    cudaGetLastError();
-    XCT_THROW(ErrorKind::DeviceUnavailable, "no usable CUDA device: ", cudaGetErrorString(err));
-  }
-  XCT_CHECK(device >= 0 && device < count, ErrorKind::DeviceUnavailable, "CUDA device ", device,
-            " is not visible (", count, " visible)");
-  XCT_CUDA_CHECK(cudaSetDevice(device));
 }
 
 void check_zinger_setup(const ZingerSetup& s) {

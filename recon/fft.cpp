@@ -11,9 +11,11 @@
 namespace xct::recon {
 
 struct FftPlan::Impl {
-  fftwf_plan plan = nullptr;
+  fftwf_plan plan = nullptr;  // single precision
+  fftw_plan dplan = nullptr;  // double precision (R2cDouble, C2rDouble)
   ~Impl() {
     if (plan) fftwf_destroy_plan(plan);
+    if (dplan) fftw_destroy_plan(dplan);
   }
 };
 
@@ -39,12 +41,43 @@ int as_int(std::size_t n) {
   return static_cast<int>(n);
 }
 
+// A double-precision batch of b real 1-D transforms of length a (R2cDouble or C2rDouble),
+// planned on scratch buffers.
+fftw_plan plan_double(FftPlan::Kind kind, std::size_t a, std::size_t b) {
+  const int n_a = as_int(a), n_b = as_int(b), n_half = n_a / 2 + 1;
+  const std::size_t total = b * static_cast<std::size_t>(n_half);
+  auto* cin = static_cast<fftw_complex*>(fftw_malloc(sizeof(fftw_complex) * total));
+  auto* cout = static_cast<fftw_complex*>(fftw_malloc(sizeof(fftw_complex) * total));
+  XCT_CHECK(cin && cout, ErrorKind::Internal, "out of memory planning an FFT");
+  fftw_plan p = nullptr;
+  if (kind == FftPlan::Kind::R2cDouble)
+    p = fftw_plan_many_dft_r2c(1, &n_a, n_b, reinterpret_cast<double*>(cin), nullptr, 1, n_a, cout,
+                               nullptr, 1, n_half, FFTW_ESTIMATE);
+  else
+    p = fftw_plan_many_dft_c2r(1, &n_a, n_b, cin, nullptr, 1, n_half,
+                               reinterpret_cast<double*>(cout), nullptr, 1, n_a, FFTW_ESTIMATE);
+  fftw_free(cin);
+  fftw_free(cout);
+  return p;
+}
+
 // Plans are made on scratch buffers of the right size and alignment, never on the caller's.
 const FftPlan& get(FftPlan::Kind kind, Shape shape, std::size_t a, std::size_t b) {
   std::lock_guard lock(planner_mutex());
   const Key key{static_cast<int>(kind) * 4 + shape, a, b};
   auto& c = cache();
   if (auto it = c.find(key); it != c.end()) return *it->second;
+
+  if (kind == FftPlan::Kind::R2cDouble || kind == FftPlan::Kind::C2rDouble) {
+    fftw_plan p = plan_double(kind, a, b);
+    XCT_CHECK(p != nullptr, ErrorKind::Internal, "FFTW could not plan a transform of ", a, " x ",
+              b);
+    auto impl = std::make_shared<FftPlan::Impl>();
+    impl->dplan = p;
+    auto& slot = c[key];
+    slot = std::make_unique<FftPlan>(kind, std::move(impl));
+    return *slot;
+  }
 
   const int n_a = as_int(a), n_b = as_int(b);
   const std::size_t total = a * b;
@@ -101,6 +134,12 @@ const FftPlan& FftPlan::r2c_1d(std::size_t n, std::size_t howmany) {
 const FftPlan& FftPlan::c2r_1d(std::size_t n, std::size_t howmany) {
   return get(Kind::C2r, OneD, n, howmany);
 }
+const FftPlan& FftPlan::r2c_1d_double(std::size_t n, std::size_t howmany) {
+  return get(Kind::R2cDouble, OneD, n, howmany);
+}
+const FftPlan& FftPlan::c2r_1d_double(std::size_t n, std::size_t howmany) {
+  return get(Kind::C2rDouble, OneD, n, howmany);
+}
 const FftPlan& FftPlan::c2c_2d(std::size_t n0, std::size_t n1, bool forward) {
   return get(forward ? Kind::C2cForward : Kind::C2cBackward, TwoD, n0, n1);
 }
@@ -117,6 +156,10 @@ void check_buffers(const void* in, const void* out) {
 }
 void check_aligned(const void* p) {
   XCT_CHECK(fftwf_alignment_of(static_cast<float*>(const_cast<void*>(p))) == 0, ErrorKind::Internal,
+            "FFT buffer is not aligned for SIMD; allocate it with fft_alloc");
+}
+void check_aligned_double(const void* p) {
+  XCT_CHECK(fftw_alignment_of(static_cast<double*>(const_cast<void*>(p))) == 0, ErrorKind::Internal,
             "FFT buffer is not aligned for SIMD; allocate it with fft_alloc");
 }
 }  // namespace
@@ -145,6 +188,24 @@ void FftPlan::execute(cfloat* in, float* out) const {
   check_aligned(in);
   check_aligned(out);
   fftwf_execute_dft_c2r(impl_->plan, reinterpret_cast<fftwf_complex*>(in), out);
+}
+
+void FftPlan::execute(double* in, cdouble* out) const {
+  XCT_CHECK(kind_ == Kind::R2cDouble, ErrorKind::Internal,
+            "double real-to-complex FFT with another plan");
+  check_buffers(in, out);
+  check_aligned_double(in);
+  check_aligned_double(out);
+  fftw_execute_dft_r2c(impl_->dplan, in, reinterpret_cast<fftw_complex*>(out));
+}
+
+void FftPlan::execute(cdouble* in, double* out) const {
+  XCT_CHECK(kind_ == Kind::C2rDouble, ErrorKind::Internal,
+            "double complex-to-real FFT with another plan");
+  check_buffers(in, out);
+  check_aligned_double(in);
+  check_aligned_double(out);
+  fftw_execute_dft_c2r(impl_->dplan, reinterpret_cast<fftw_complex*>(in), out);
 }
 
 void FftFree::operator()(void* p) const {

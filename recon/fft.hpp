@@ -1,4 +1,6 @@
-// FFTW3 single-precision plans for the preprocessing and reconstruction steps.
+// FFTW3 plans for the preprocessing and reconstruction steps: single precision, and double
+// precision for the real 1-D transforms of the one step computed in double (the low-pass of
+// the filter ring method, recon/stripe_fourier.cpp).
 //
 // A plan is made once per shape and kept in a process-wide cache, so a free function that
 // runs on thousands of sinograms pays for planning once. Plans use FFTW_ESTIMATE, which picks
@@ -15,17 +17,21 @@
 namespace xct::recon {
 
 using cfloat = std::complex<float>;
+using cdouble = std::complex<double>;
 
 // A batch of 1-D transforms along the last axis of a contiguous [howmany, n] array, or one
 // 2-D transform of a contiguous [n0, n1] array. Real transforms use the half spectrum of
 // n/2 + 1 complex values per line (n1/2 + 1 for 2-D).
 class FftPlan {
  public:
-  enum class Kind { C2cForward, C2cBackward, R2c, C2r };
+  enum class Kind { C2cForward, C2cBackward, R2c, C2r, R2cDouble, C2rDouble };
 
   static const FftPlan& c2c_1d(std::size_t n, std::size_t howmany, bool forward);
   static const FftPlan& r2c_1d(std::size_t n, std::size_t howmany);
   static const FftPlan& c2r_1d(std::size_t n, std::size_t howmany);
+  // The same two in double precision (FFTW's fftw_ API).
+  static const FftPlan& r2c_1d_double(std::size_t n, std::size_t howmany);
+  static const FftPlan& c2r_1d_double(std::size_t n, std::size_t howmany);
   static const FftPlan& c2c_2d(std::size_t n0, std::size_t n1, bool forward);
   static const FftPlan& r2c_2d(std::size_t n0, std::size_t n1);
   // 1-D complex transforms of length n down the columns of a contiguous [n, howmany] array
@@ -34,9 +40,11 @@ class FftPlan {
 
   // Unnormalised transforms, as FFTW (and numpy's forward transform) define them; the
   // backward transform is not divided by n.
-  void execute(cfloat* in, cfloat* out) const;  // c2c kinds
-  void execute(float* in, cfloat* out) const;   // R2c
-  void execute(cfloat* in, float* out) const;   // C2r (overwrites its input)
+  void execute(cfloat* in, cfloat* out) const;   // c2c kinds
+  void execute(float* in, cfloat* out) const;    // R2c
+  void execute(cfloat* in, float* out) const;    // C2r (overwrites its input)
+  void execute(double* in, cdouble* out) const;  // R2cDouble
+  void execute(cdouble* in, double* out) const;  // C2rDouble (overwrites its input)
 
   Kind kind() const { return kind_; }
 

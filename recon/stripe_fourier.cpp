@@ -5,6 +5,10 @@
 // about bin 0 and keeps the real part of the inverse transform. That real part is exactly
 // the inverse transform with the window averaged with its mirror image (hermitian_gain),
 // which lets real-to-complex transforms do the work at half the cost.
+//
+// The low-pass of the filter method (lowpass_columns) is computed in double precision, as
+// Algotom computes it with numpy.fft, and rounded to float once at the end; the other
+// methods' Fourier filters run in float.
 #include <algorithm>
 #include <cmath>
 #include <numbers>
@@ -20,61 +24,99 @@ namespace {
 
 constexpr std::size_t kLines = 16;  // columns transformed together
 
-}  // namespace
-
-std::vector<float> hermitian_gain(const std::vector<double>& w) {
+// The gain of hermitian_gain in double.
+std::vector<double> hermitian_part(const std::vector<double>& w) {
   const std::size_t n = w.size();
-  std::vector<float> g(n / 2 + 1);
+  std::vector<double> g(n / 2 + 1);
   for (std::size_t f = 0; f <= n / 2; ++f)
-    g[f] = static_cast<float>(0.5 * (w[f] + w[(n - f) % n]) / static_cast<double>(n));
+    g[f] = 0.5 * (w[f] + w[(n - f) % n]) / static_cast<double>(n);
   return g;
 }
 
-void filter_columns(ConstImage in, Image out, std::size_t n_fft, std::size_t shift,
-                    const std::vector<float>& gain, bool modulate) {
+// The plans of filter_columns in the precision of Real.
+const FftPlan& forward_plan(float, std::size_t n, std::size_t howmany) {
+  return FftPlan::r2c_1d(n, howmany);
+}
+const FftPlan& forward_plan(double, std::size_t n, std::size_t howmany) {
+  return FftPlan::r2c_1d_double(n, howmany);
+}
+const FftPlan& backward_plan(float, std::size_t n, std::size_t howmany) {
+  return FftPlan::c2r_1d(n, howmany);
+}
+const FftPlan& backward_plan(double, std::size_t n, std::size_t howmany) {
+  return FftPlan::c2r_1d_double(n, howmany);
+}
+
+// filter_columns with the lines, the transforms and the gain in Real; each output sample is
+// rounded to float once, at the end.
+template <typename Real>
+void filter_columns_in(ConstImage in, Image out, std::size_t n_fft, std::size_t shift,
+                       const std::vector<Real>& gain, bool modulate) {
+  using Complex = std::complex<Real>;
   const std::size_t rows = in.extent(0), cols = in.extent(1), n_half = n_fft / 2 + 1;
   const std::size_t n_ext = std::min(n_fft, rows + 2 * shift);
   XCT_CHECK(gain.size() == n_half && rows + shift <= n_fft, ErrorKind::Internal,
             "column filter: inconsistent lengths");
-  const FftPlan& forward = FftPlan::r2c_1d(n_fft, kLines);
-  const FftPlan& backward = FftPlan::c2r_1d(n_fft, kLines);
+  const FftPlan& forward = forward_plan(Real{}, n_fft, kLines);
+  const FftPlan& backward = backward_plan(Real{}, n_fft, kLines);
   const float* src = in.data();
   float* dst = out.data();
   const auto n_rows = static_cast<std::ptrdiff_t>(rows);
   const auto n_blocks = static_cast<std::ptrdiff_t>((cols + kLines - 1) / kLines);
 #pragma omp parallel
   {
-    auto line = fft_alloc<float>(kLines * n_fft);
-    auto spec = fft_alloc<cfloat>(kLines * n_half);
-    std::fill(line.get(), line.get() + kLines * n_fft, 0.0f);
+    auto line = fft_alloc<Real>(kLines * n_fft);
+    auto spec = fft_alloc<Complex>(kLines * n_half);
+    std::fill(line.get(), line.get() + kLines * n_fft, Real{0});
 #pragma omp for schedule(dynamic, 2)
     for (std::ptrdiff_t b = 0; b < n_blocks; ++b) {
       const std::size_t c0 = static_cast<std::size_t>(b) * kLines;
       const std::size_t w = std::min(kLines, cols - c0);
       for (std::size_t k = 0; k < n_ext; ++k) {
-        const float sign = (modulate && (k & 1)) ? -1.0f : 1.0f;
+        const Real sign = (modulate && (k & 1)) ? Real{-1} : Real{1};
         const auto r = static_cast<std::size_t>(mirror_index(
             static_cast<std::ptrdiff_t>(k) - static_cast<std::ptrdiff_t>(shift), n_rows));
         for (std::size_t j = 0; j < w; ++j)
-          line[j * n_fft + k] = sign * src[r * cols + c0 + j];
+          line[j * n_fft + k] = sign * static_cast<Real>(src[r * cols + c0 + j]);
       }
       for (std::size_t j = 0; j < w; ++j)  // the last inverse transform wrote over the tail
-        std::fill(line.get() + j * n_fft + n_ext, line.get() + (j + 1) * n_fft, 0.0f);
+        std::fill(line.get() + j * n_fft + n_ext, line.get() + (j + 1) * n_fft, Real{0});
       forward.execute(line.get(), spec.get());
       for (std::size_t j = 0; j < kLines; ++j) {
-        cfloat* s = spec.get() + j * n_half;
+        Complex* s = spec.get() + j * n_half;
         for (std::size_t f = 0; f < n_half; ++f)
           s[f] *= gain[f];
       }
       backward.execute(spec.get(), line.get());
       for (std::size_t r = 0; r < rows; ++r) {
         const std::size_t k = r + shift;
-        const float sign = (modulate && (k & 1)) ? -1.0f : 1.0f;
+        const Real sign = (modulate && (k & 1)) ? Real{-1} : Real{1};
         for (std::size_t j = 0; j < w; ++j)
-          dst[r * cols + c0 + j] = sign * line[j * n_fft + k];
+          dst[r * cols + c0 + j] = static_cast<float>(sign * line[j * n_fft + k]);
       }
     }
   }
+}
+
+}  // namespace
+
+std::vector<float> hermitian_gain(const std::vector<double>& w) {
+  const std::vector<double> g = hermitian_part(w);
+  return std::vector<float>(g.begin(), g.end());
+}
+
+std::vector<double> lowpass_gain(std::size_t n_fft, double sigma) {
+  return hermitian_part(gaussian_window(n_fft, sigma));
+}
+
+void filter_columns(ConstImage in, Image out, std::size_t n_fft, std::size_t shift,
+                    const std::vector<float>& gain, bool modulate) {
+  filter_columns_in(in, out, n_fft, shift, gain, modulate);
+}
+
+void filter_columns(ConstImage in, Image out, std::size_t n_fft, std::size_t shift,
+                    const std::vector<double>& gain, bool modulate) {
+  filter_columns_in(in, out, n_fft, shift, gain, modulate);
 }
 
 void lowpass_columns(ConstImage sino, Image smooth, double sigma) {
@@ -82,7 +124,7 @@ void lowpass_columns(ConstImage sino, Image smooth, double sigma) {
   const std::size_t rows = sino.extent(0);
   const std::size_t pad = std::min<std::size_t>(150, static_cast<std::size_t>(0.1 * rows));
   const std::size_t n = rows + 2 * pad;
-  filter_columns(sino, smooth, n, pad, hermitian_gain(gaussian_window(n, sigma)), true);
+  filter_columns(sino, smooth, n, pad, lowpass_gain(n, sigma), true);
 }
 
 namespace {

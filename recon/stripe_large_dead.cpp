@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <utility>
 
 #include "core/error.hpp"
 #include "recon/stripe.hpp"
@@ -12,6 +13,61 @@
 namespace xct::recon {
 
 using namespace stripe;
+
+namespace stripe {
+
+std::size_t large_drop_rows(std::size_t rows, const LargeStripeParams& p) {
+  const double drop = std::clamp(p.drop_ratio, 0.0, 0.8);
+  return static_cast<std::size_t>(0.5 * drop * static_cast<double>(rows));
+}
+
+void check_large_params(const LargeStripeParams& p) {
+  check_size(p.size, "large stripe removal: size");
+  XCT_CHECK(!std::isnan(p.drop_ratio) && !std::isnan(p.snr), ErrorKind::Usage,
+            "large stripe removal: snr and drop_ratio must be numbers");
+}
+
+LargeStripeDetection large_ratio_and_mask(const std::vector<double>& l1,
+                                          const std::vector<double>& l2,
+                                          const LargeStripeParams& p) {
+  XCT_CHECK(l1.size() == l2.size(), ErrorKind::Internal, "large stripe detection: ", l1.size(),
+            " and ", l2.size(), " column means");
+  LargeStripeDetection d;
+  d.ratio.resize(l1.size());
+  for (std::size_t c = 0; c < l1.size(); ++c)
+    d.ratio[c] = l2[c] != 0.0 ? l1[c] / l2[c] : 1.0;
+  d.mask = dilate(detect_stripe(d.ratio, p.snr, false));
+  return d;
+}
+
+void check_dead_params(const DeadStripeParams& p) {
+  check_size(p.size, "dead stripe removal: size");
+  check_size(p.smooth_strength, "dead stripe removal: smooth_strength");
+}
+
+StripeMask dead_mask_from_deviation(const std::vector<float>& dev, const DeadStripeParams& p) {
+  const std::size_t cols = dev.size();
+  std::vector<float> background(cols);
+  median_filter1d(dev.data(), background.data(), cols, p.size);
+  double mean_abs = 0.0;
+  for (float b : background)
+    mean_abs += std::abs(b);
+  const auto fill = static_cast<float>(mean_abs / static_cast<double>(cols));
+  std::vector<double> ratio(cols);
+  for (std::size_t c = 0; c < cols; ++c) {
+    const float b = background[c] == 0.0f ? fill : background[c];
+    // A background of zero everywhere (no column deviates at all): nothing stands out.
+    ratio[c] = b == 0.0f ? 1.0 : static_cast<double>(dev[c] / b);
+  }
+  StripeMask mask = dilate(detect_stripe(ratio, p.snr, true));
+  for (std::size_t c = 0; c < std::min<std::size_t>(2, cols); ++c) {
+    mask[c] = 0;
+    mask[cols - 1 - c] = 0;
+  }
+  return mask;
+}
+
+}  // namespace stripe
 
 namespace {
 
@@ -42,20 +98,16 @@ struct LargeStripeWork {
 };
 
 LargeStripeWork measure_large(ConstImage sino, const LargeStripeParams& p) {
-  check_size(p.size, "large stripe removal: size");
-  XCT_CHECK(!std::isnan(p.drop_ratio) && !std::isnan(p.snr), ErrorKind::Usage,
-            "large stripe removal: snr and drop_ratio must be numbers");
+  check_large_params(p);
   const std::size_t rows = sino.extent(0);
-  const double drop = std::clamp(p.drop_ratio, 0.0, 0.8);
-  const auto n_drop = static_cast<std::size_t>(0.5 * drop * static_cast<double>(rows));
+  const std::size_t n_drop = large_drop_rows(rows, p);
   LargeStripeWork w{sort_columns(sino), HostArray<float, 2>(sino.shape()), {}, {}};
   median_across_columns(w.cs.sorted.cview(), w.smooth.view(), p.size, 1);
   const std::vector<double> l1 = column_means<double>(w.cs.sorted.cview(), n_drop, rows - n_drop);
   const std::vector<double> l2 = column_means<double>(w.smooth.cview(), n_drop, rows - n_drop);
-  w.ratio.resize(l1.size());
-  for (std::size_t c = 0; c < l1.size(); ++c)
-    w.ratio[c] = l2[c] != 0.0 ? l1[c] / l2[c] : 1.0;
-  w.mask = dilate(detect_stripe(w.ratio, p.snr, false));
+  LargeStripeDetection det = large_ratio_and_mask(l1, l2, p);
+  w.ratio = std::move(det.ratio);
+  w.mask = std::move(det.mask);
   return w;
 }
 
@@ -85,8 +137,7 @@ StripeMask large_unchecked(ConstImage sino, Image out, const LargeStripeParams& 
 }
 
 StripeMask measure_dead(ConstImage sino, const DeadStripeParams& p) {
-  check_size(p.size, "dead stripe removal: size");
-  check_size(p.smooth_strength, "dead stripe removal: smooth_strength");
+  check_dead_params(p);
   const std::size_t rows = sino.extent(0), cols = sino.extent(1);
   HostArray<float, 2> running(sino.shape());
   uniform_filter1d_rows(sino, running.view(), p.smooth_strength);
@@ -98,24 +149,7 @@ StripeMask measure_dead(ConstImage sino, const DeadStripeParams& p) {
     for (std::size_t c = 0; c < cols; ++c)
       dev[c] += std::abs(s[c] - m[c]);
   }
-  std::vector<float> background(cols);
-  median_filter1d(dev.data(), background.data(), cols, p.size);
-  double mean_abs = 0.0;
-  for (float b : background)
-    mean_abs += std::abs(b);
-  const auto fill = static_cast<float>(mean_abs / static_cast<double>(cols));
-  std::vector<double> ratio(cols);
-  for (std::size_t c = 0; c < cols; ++c) {
-    const float b = background[c] == 0.0f ? fill : background[c];
-    // A background of zero everywhere (no column deviates at all): nothing stands out.
-    ratio[c] = b == 0.0f ? 1.0 : static_cast<double>(dev[c] / b);
-  }
-  StripeMask mask = dilate(detect_stripe(ratio, p.snr, true));
-  for (std::size_t c = 0; c < std::min<std::size_t>(2, cols); ++c) {
-    mask[c] = 0;
-    mask[cols - 1 - c] = 0;
-  }
-  return mask;
+  return dead_mask_from_deviation(dev, p);
 }
 
 StripeMask dead_unchecked(ConstImage sino, Image out, const DeadStripeParams& p) {

@@ -47,6 +47,31 @@ void median_across_columns(ConstImage in, Image out, std::size_t size, int dim);
 StripeMask detect_stripe(const std::vector<double>& stat, double snr, bool single_precision);
 // Grows every flagged run by one column on each side (binary dilation, one iteration).
 StripeMask dilate(const StripeMask& mask);
+
+// Algorithm 5's host part, from per-column statistics (remove_large_stripe and the device
+// path share it): each column's ratio l1 / l2 (1 where l2 is 0) of the trimmed mean of its
+// sorted values l1 to that of their median across columns l2, and the dilated detection of
+// the ratios.
+struct LargeStripeDetection {
+  std::vector<double> ratio;
+  StripeMask mask;
+};
+LargeStripeDetection large_ratio_and_mask(const std::vector<double>& l1,
+                                          const std::vector<double>& l2,
+                                          const LargeStripeParams& p);
+// The sorted values left out at each end of a column of `rows` for the trimmed means
+// (drop_ratio clipped to [0, 0.8], half at each end).
+std::size_t large_drop_rows(std::size_t rows, const LargeStripeParams& p);
+// Usage errors for a window of 0 or a NaN snr or drop_ratio.
+void check_large_params(const LargeStripeParams& p);
+
+// Algorithm 6's host part, from each column's summed deviation from its running mean along
+// the angles (float32): the deviation over its median across columns, detected, dilated, with
+// the first and last two columns never flagged.
+StripeMask dead_mask_from_deviation(const std::vector<float>& dev, const DeadStripeParams& p);
+// Usage errors for a window or smooth_strength of 0.
+void check_dead_params(const DeadStripeParams& p);
+
 // Replaces the flagged columns of `image` (in place) by linear interpolation along each row
 // between the nearest unflagged columns. The first and last two columns count as unflagged.
 void interpolate_columns(Image image, StripeMask mask);
@@ -54,7 +79,8 @@ std::size_t count(const StripeMask& mask);
 
 // Low-pass of each column along the angles, as Algotom's separate_frequency_component with a
 // Gaussian window of `sigma` bins: numpy "reflect" padding by min(150, n_angles / 10), the
-// (-1)^n-modulated FFT filter, crop. `smooth` may be `sino`.
+// (-1)^n-modulated FFT filter, crop. Computed in double precision (the transforms and
+// lowpass_gain, as numpy.fft computes it) and rounded to float once. `smooth` may be `sino`.
 void lowpass_columns(ConstImage sino, Image smooth, double sigma);
 
 // Savitzky-Golay smoothing of each column along the angles (scipy.signal.savgol_filter,
@@ -78,9 +104,16 @@ void gaussian_fourier_2d(ConstImage in, Image out, double sigma_x, double sigma_
 // (-1)^k again; out(r) = sample r + shift.
 void filter_columns(ConstImage in, Image out, std::size_t n_fft, std::size_t shift,
                     const std::vector<float>& gain, bool modulate);
+// The same in double precision (the extended column, the transforms and the gain), each
+// output sample rounded to float once.
+void filter_columns(ConstImage in, Image out, std::size_t n_fft, std::size_t shift,
+                    const std::vector<double>& gain, bool modulate);
 
 // For a real window w over FFT bins 0 ... n-1, the real gain that gives the real part of
 // ifft(fft(x) * w): (w[f] + w[-f mod n]) / 2 for f = 0 ... n/2, divided by n.
 std::vector<float> hermitian_gain(const std::vector<double>& w);
+// lowpass_columns' gain over a transform of n_fft samples, in double: hermitian_gain of the
+// Gaussian window of `sigma` bins, not rounded to float.
+std::vector<double> lowpass_gain(std::size_t n_fft, double sigma);
 
 }  // namespace xct::recon::stripe
