@@ -149,6 +149,49 @@ nlohmann::json report_json(const recon::ReconReport& r, const VolumeOutputSummar
                         {"clipped_low", v.clipped_low},
                         {"clipped_high", v.clipped_high}};
   }
+  json device = {{"kind", r.device},
+                 {"detail", r.device_detail},
+                 {"rows_per_batch", r.device_rows},
+                 {"raw_counts", r.counts_route},
+                 {"seconds",
+                  {{"upload", r.device_timing.upload},
+                   {"convert", r.device_timing.convert},
+                   {"filter", r.device_timing.filter},
+                   {"back_project", r.device_timing.back_project},
+                   {"download", r.device_timing.download}}}};
+  if (r.stream) {
+    const recon::StreamReport& st = *r.stream;
+    const auto& t = st.timing;
+    double busy = 0;
+    for (double b : st.busy)
+      busy += b / static_cast<double>(st.busy.size());
+    const double transfers = t.upload + t.download;
+    device["stream"] = {
+        {"workers", st.workers},
+        {"gpus", st.devices},
+        {"rows_per_slab", st.rows_per_slab},
+        {"slabs", st.slabs},
+        {"gpu_seconds",
+         {{"upload", t.upload},
+          {"flat_field", t.flat_field},
+          {"zingers", t.zingers},
+          {"rings", t.rings},
+          {"log", t.log},
+          {"filter", t.filter},
+          {"back_project", t.back_project},
+          {"download", t.download},
+          {"compute", t.compute}}},
+        {"wall_seconds", st.wall},
+        {"reader_seconds", st.seconds_read},
+        {"writer_seconds", st.seconds_write},
+        {"gpu_waiting_for_input_seconds", t.waiting_for_input},
+        {"overlap",
+         {{"gpu_busy_fraction", busy},
+          {"gpu_busy_fraction_per_worker", st.busy},
+          {"meaning", "GPU compute time / wall time of the stream, per worker, averaged"},
+          {"transfer_seconds", transfers},
+          {"serial_seconds", st.seconds_read + t.compute + transfers + st.seconds_write}}}};
+  }
   return {{"status", "complete"},
           {"xct_version", kGitDescribe},
           {"command", command},
@@ -166,17 +209,7 @@ nlohmann::json report_json(const recon::ReconReport& r, const VolumeOutputSummar
           {"chunks", r.n_chunks},
           {"centre", centre},
           {"output", output},
-          {"device",
-           {{"kind", r.device},
-            {"detail", r.device_detail},
-            {"rows_per_batch", r.device_rows},
-            {"raw_counts", r.counts_route},
-            {"seconds",
-             {{"upload", r.device_timing.upload},
-              {"convert", r.device_timing.convert},
-              {"filter", r.device_timing.filter},
-              {"back_project", r.device_timing.back_project},
-              {"download", r.device_timing.download}}}}},
+          {"device", device},
           {"memory",
            {{"budget_bytes", r.memory_budget_bytes},
             {"planned_peak_bytes", r.planned_peak_bytes},

@@ -2,7 +2,9 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <cstdlib>
 #include <sstream>
+#include <string_view>
 
 #include "cli/sizes.hpp"
 #include "core/error.hpp"
@@ -79,6 +81,15 @@ void add_reconstruction_options(CLI::App& cmd, ReconCmdOptions& o) {
   cmd.add_option("--max-memory", o.max_memory,
                  "host memory for the whole run, e.g. 16G (default: 80 % of the memory "
                  "available)")
+      ->group(g);
+  cmd.add_option("--gpus", o.gpus,
+                 "CUDA devices to use, one worker each: all, or indices I1,I2,... (as "
+                 "CUDA_VISIBLE_DEVICES leaves them; an index may repeat)")
+      ->capture_default_str()
+      ->group(g);
+  cmd.add_option("--max-gpu-memory", o.max_gpu_memory,
+                 "GPU memory per worker, e.g. 8G (default: 90 % of the free memory); slabs "
+                 "shrink to fit")
       ->group(g);
   cmd.add_option("--reslice", o.reslice,
                  "auto, on or off: copy compressed projections once into a scratch file in "
@@ -181,6 +192,22 @@ recon::ReconParams resolve_recon(const ReconCmdOptions& o) {
   XCT_CHECK(std::find(devices.begin(), devices.end(), o.device) != devices.end(), ErrorKind::Usage,
             "--device '", o.device, "' is not auto, cpu or cuda");
   p.device = o.device;
+  if (!o.max_gpu_memory.empty())
+    p.max_gpu_memory_bytes = parse_size(o.max_gpu_memory, "--max-gpu-memory");
+  if (o.gpus != "all") {
+    std::string_view rest = o.gpus;
+    while (!rest.empty()) {
+      const std::size_t comma = rest.find(',');
+      const std::string item(rest.substr(0, comma));
+      char* end = nullptr;
+      const long v = std::strtol(item.c_str(), &end, 10);
+      XCT_CHECK(!item.empty() && end && *end == '\0' && v >= 0 && v < 1024, ErrorKind::Usage,
+                "--gpus '", o.gpus, "' is not all or a list of device indices I1,I2,...");
+      p.gpus.push_back(static_cast<int>(v));
+      rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+    }
+    XCT_CHECK(!p.gpus.empty(), ErrorKind::Usage, "--gpus names no device");
+  }
   p.fbp.filter = o.fbp_filter;
   p.fbp.padding = o.fbp_padding;
   p.fbp.butterworth_order = o.butterworth_order;

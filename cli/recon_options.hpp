@@ -48,6 +48,8 @@ struct ReconCmdOptions {
   std::optional<double> mask_ratio;
   int binning = 0;
   std::string max_memory;
+  std::string gpus = "all";
+  std::string max_gpu_memory;
   std::string reslice = "auto";
   // Output.
   std::string out;

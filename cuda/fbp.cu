@@ -3,14 +3,17 @@
 // an interleaved buffer and back-projected, and the slices come back.
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <cmath>
 #include <limits>
 #include <map>
+#include <optional>
 #include <utility>
 
 #include "cuda/cuda_util.cuh"
 #include "cuda/fbp.hpp"
 #include "cuda/fbp_kernels.cuh"
+#include "cuda/raw_chain.hpp"
 
 namespace xct::cuda {
 
@@ -89,6 +92,27 @@ struct FbpEngine::Impl {
   Event e_start, e_uploaded, e_converted, e_computed, e_done;
   FbpTiming timing;
 
+  // Streaming (stream_raw): made on first use. Two slots, each holding one slab on the device
+  // from its upload to its download.
+  struct Slot {
+    DeviceBuffer<std::uint16_t> counts;  // [angles][rows][cols], as uploaded
+    DeviceBuffer<float> dark, denom;     // [rows][cols]
+    DeviceBuffer<float> slices;          // [rows][n][n]
+    // Upload (up stream), compute stages (compute stream), download (down stream).
+    Event up_start, up_end, comp_start, flat_end, zinger_end, ring_end, log_end, comp_end,
+        down_start, down_end;
+    std::vector<std::array<Event, 3>> groups;
+    std::size_t n_groups = 0;
+    bool busy = false;
+    RawSlab slab;
+  };
+  std::optional<Stream> up, down;
+  std::array<Slot, 2> slots;
+  DeviceBuffer<std::uint16_t> counts_rows;        // [rows][angles][cols]
+  DeviceBuffer<unsigned long long> raw_counters;  // non-positive, clamped, zingers
+  std::optional<ZingerRemover> zinger;
+  std::optional<StripeRemover> stripes;
+
   Impl(const FbpSetup& s, std::size_t rows, int dev) : setup(s), max_rows(rows), device(dev) {}
 
   void use_device() const { XCT_CUDA_CHECK(cudaSetDevice(device)); }
@@ -124,7 +148,8 @@ struct FbpEngine::Impl {
 
   // Interleaves rows (weighted) into the group buffer and back-projects them into slices
   // [first, first + count) of the batch.
-  void back_project_group(const Group& g, const float* src, int left, int src_pitch) {
+  void back_project_group(const Group& g, const float* src, int left, int src_pitch,
+                          float* out_base) {
     const int lanes = g.lanes();
     XCT_CUDA_CHECK(cudaMemsetAsync(group.get(), 0, group.bytes(), stream.get()));
     const std::size_t total = g.count * setup.n_angles * setup.n_cols;
@@ -135,7 +160,7 @@ struct FbpEngine::Impl {
     const dim3 block(math::kTileX, math::kTileY);
     const dim3 grid(static_cast<unsigned>((setup.n + math::kTileX - 1) / math::kTileX),
                     static_cast<unsigned>((setup.n + math::kTileY - 1) / math::kTileY));
-    float* out = slices.get() + g.first * setup.n * setup.n;
+    float* out = out_base + g.first * setup.n * setup.n;
     const int na = static_cast<int>(setup.n_angles), nc = static_cast<int>(setup.n_cols),
               n = static_cast<int>(setup.n), count = static_cast<int>(g.count);
     switch (lanes) {
@@ -177,16 +202,17 @@ struct FbpEngine::Impl {
               first % setup.n_cols, ")");
   }
 
-  // Filters and back-projects the batch's rows [0, rows) of `sino` with the given centres
-  // (one per row of the batch), leaving the slices in `slices`.
-  void reconstruct_batch(const std::vector<double>& centres, std::size_t begin, std::size_t end,
-                         bool filtered_input) {
+  // Queues the filter and back-projection of the batch's rows [begin, end) of `sino` (one
+  // centre per row of the batch) into `out` (slices of the batch), with three events per
+  // group of rows in `ev` (start, filtered, back-projected). Returns the number of groups.
+  std::size_t enqueue_groups(const std::vector<double>& centres, std::size_t begin, std::size_t end,
+                             bool filtered_input, float* out,
+                             std::vector<std::array<Event, 3>>& ev) {
     const auto groups = group_rows(begin, end, centres);
-    if (group_events.size() < groups.size()) group_events.resize(groups.size());
+    if (ev.size() < groups.size()) ev.resize(groups.size());
     for (std::size_t i = 0; i < groups.size(); ++i) {
       const Group& g = groups[i];
-      auto& ev = group_events[i];
-      ev[0].record(stream);
+      ev[i][0].record(stream);
       const float* src;
       int left, src_pitch;
       if (filtered_input) {
@@ -199,15 +225,29 @@ struct FbpEngine::Impl {
         left = static_cast<int>(setup.pad_left);
         src_pitch = static_cast<int>(pitch);
       }
-      ev[1].record(stream);
-      back_project_group(g, src, left, src_pitch);
-      ev[2].record(stream);
+      ev[i][1].record(stream);
+      back_project_group(g, src, left, src_pitch, out);
+      ev[i][2].record(stream);
     }
+    return groups.size();
+  }
+
+  // Adds the filter and back-projection times of `n` completed groups to the given totals.
+  static void add_group_times(const std::vector<std::array<Event, 3>>& ev, std::size_t n,
+                              double& filter, double& back_project) {
+    for (std::size_t i = 0; i < n; ++i) {
+      filter += ev[i][1].seconds_since(ev[i][0]);
+      back_project += ev[i][2].seconds_since(ev[i][1]);
+    }
+  }
+
+  // Filters and back-projects the batch's rows into `slices` and waits for it.
+  void reconstruct_batch(const std::vector<double>& centres, std::size_t begin, std::size_t end,
+                         bool filtered_input) {
+    const std::size_t n =
+        enqueue_groups(centres, begin, end, filtered_input, slices.get(), group_events);
     stream.synchronize();
-    for (std::size_t i = 0; i < groups.size(); ++i) {
-      timing.filter += group_events[i][1].seconds_since(group_events[i][0]);
-      timing.back_project += group_events[i][2].seconds_since(group_events[i][1]);
-    }
+    add_group_times(group_events, n, timing.filter, timing.back_project);
   }
 
   void upload_floats(HostView<const float, 3> src, std::size_t begin, std::size_t rows) {
@@ -263,19 +303,103 @@ struct FbpEngine::Impl {
         [&](std::size_t begin, std::size_t n) { upload_floats(in, begin, n); },
         [&](std::size_t begin, std::size_t n) { check_finite(n * per_row, begin); });
   }
+
+  // Buffers for streaming with `chain`, made once.
+  void prepare_stream(const RawChain& chain) {
+    const std::size_t a = setup.n_angles, c = setup.n_cols, per_row = a * c;
+    if (!up) {
+      up.emplace();
+      down.emplace();
+      for (Slot& s : slots) {
+        s.counts = DeviceBuffer<std::uint16_t>(max_rows * per_row);
+        s.dark = DeviceBuffer<float>(max_rows * c);
+        s.denom = DeviceBuffer<float>(max_rows * c);
+        s.slices = DeviceBuffer<float>(max_rows * setup.n * setup.n);
+      }
+      counts_rows = DeviceBuffer<std::uint16_t>(max_rows * per_row);
+      raw_counters = DeviceBuffer<unsigned long long>(3);
+    }
+    zinger.reset();
+    stripes.reset();
+    if (chain.zinger) zinger.emplace(*chain.zinger, max_rows, a, c, device);
+    if (chain.stripes) stripes.emplace(*chain.stripes, max_rows, device);
+  }
+
+  // Queues the upload of `slab` into slot `s` on the up stream, once the compute stream has
+  // finished with the slot's previous slab.
+  void enqueue_upload(Slot& s, const RawSlab& slab) {
+    const std::size_t a = setup.n_angles, c = setup.n_cols;
+    XCT_CHECK(slab.rows >= 1 && slab.rows <= max_rows && slab.centres.size() == slab.rows &&
+                  slab.counts && slab.dark && slab.denom && slab.slices,
+              ErrorKind::Usage, "a streamed slab needs 1 to ", max_rows,
+              " rows, a centre per row and its buffers");
+    check_centres(slab.centres, slab.rows, c);
+    // The slot is free once its last download has finished (the host waited for it).
+    s.up_start.record(*up);
+    XCT_CUDA_CHECK(cudaMemcpyAsync(s.counts.get(), slab.counts,
+                                   slab.rows * a * c * sizeof(std::uint16_t),
+                                   cudaMemcpyHostToDevice, up->get()));
+    XCT_CUDA_CHECK(cudaMemcpyAsync(s.dark.get(), slab.dark, slab.rows * c * sizeof(float),
+                                   cudaMemcpyHostToDevice, up->get()));
+    XCT_CUDA_CHECK(cudaMemcpyAsync(s.denom.get(), slab.denom, slab.rows * c * sizeof(float),
+                                   cudaMemcpyHostToDevice, up->get()));
+    s.up_end.record(*up);
+  }
+
+  // Queues the chain, filter and back-projection of the slot's slab on the compute stream and
+  // its download on the down stream. Ring detection may wait here for the compute stream.
+  void enqueue_compute(Slot& s, const RawChain& chain, RawCounts& counts) {
+    const RawSlab& slab = s.slab;
+    const std::size_t a = setup.n_angles, c = setup.n_cols, rows = slab.rows;
+    XCT_CUDA_CHECK(cudaStreamWaitEvent(stream.get(), s.up_end.get(), 0));
+    s.comp_start.record(stream);
+    // Projection order [angle][row][col] to sinogram order [row][angle][col].
+    for (std::size_t y = 0; y < rows; ++y)
+      XCT_CUDA_CHECK(cudaMemcpy2DAsync(counts_rows.get() + y * a * c, c * sizeof(std::uint16_t),
+                                       s.counts.get() + y * c, rows * c * sizeof(std::uint16_t),
+                                       c * sizeof(std::uint16_t), a, cudaMemcpyDeviceToDevice,
+                                       stream.get()));
+    flat_field_counts(counts_rows.get(), s.dark.get(), s.denom.get(), rows, a, c, chain.policy,
+                      sino.get(), raw_counters.get(), stream.get());
+    s.flat_end.record(stream);
+    if (zinger) zinger->run(sino.get(), rows, raw_counters.get() + 2, stream.get());
+    s.zinger_end.record(stream);
+    if (stripes) counts.stripe_columns_flagged += stripes->run(sino.get(), rows, stream.get());
+    s.ring_end.record(stream);
+    minus_log(sino.get(), rows * a * c, raw_counters.get() + 1, stream.get());
+    s.log_end.record(stream);
+    s.n_groups = enqueue_groups(slab.centres, 0, rows, false, s.slices.get(), s.groups);
+    const std::size_t values = rows * setup.n * setup.n;
+    k::scale_values<<<k::blocks_for(values), k::kThreads, 0, stream.get()>>>(s.slices.get(), values,
+                                                                             slab.scale);
+    XCT_CUDA_LAUNCHED();
+    s.comp_end.record(stream);
+    XCT_CUDA_CHECK(cudaStreamWaitEvent(down->get(), s.comp_end.get(), 0));
+    s.down_start.record(*down);
+    XCT_CUDA_CHECK(cudaMemcpyAsync(slab.slices, s.slices.get(), values * sizeof(float),
+                                   cudaMemcpyDeviceToHost, down->get()));
+    s.down_end.record(*down);
+  }
+
+  // Waits for the slot's download and adds its stage times.
+  void finish(Slot& s, StreamTiming& t) {
+    XCT_CUDA_CHECK(cudaEventSynchronize(s.down_end.get()));
+    t.upload += s.up_end.seconds_since(s.up_start);
+    t.flat_field += s.flat_end.seconds_since(s.comp_start);
+    t.zingers += s.zinger_end.seconds_since(s.flat_end);
+    t.rings += s.ring_end.seconds_since(s.zinger_end);
+    t.log += s.log_end.seconds_since(s.ring_end);
+    add_group_times(s.groups, s.n_groups, t.filter, t.back_project);
+    t.compute += s.comp_end.seconds_since(s.comp_start);
+    t.download += s.down_end.seconds_since(s.down_start);
+    ++t.slabs;
+    s.busy = false;
+  }
 };
 
 FbpEngine::FbpEngine(const FbpSetup& setup, std::size_t max_rows, int device) {
   check_setup(setup, max_rows);
-  int count = 0;
-  const cudaError_t err = cudaGetDeviceCount(&count);
-  if (err != cudaSuccess) {
-    cudaGetLastError();
-    XCT_THROW(ErrorKind::DeviceUnavailable, "no usable CUDA device: ", cudaGetErrorString(err));
-  }
-  XCT_CHECK(device >= 0 && device < count, ErrorKind::DeviceUnavailable, "CUDA device ", device,
-            " is not visible (", count, " visible)");
-  XCT_CUDA_CHECK(cudaSetDevice(device));
+  detail::select_device(device);
   std::size_t free_b = 0, total_b = 0;
   XCT_CUDA_CHECK(cudaMemGetInfo(&free_b, &total_b));
   const std::size_t need = device_bytes(setup, max_rows);
@@ -416,6 +540,75 @@ void FbpEngine::filter(HostView<const float, 3> sinograms, HostView<float, 3> fi
 void FbpEngine::back_project(HostView<const float, 3> filtered, const std::vector<double>& centres,
                              HostView<float, 3> slices) {
   impl_->run_floats(filtered, centres, slices, true);
+}
+
+}  // namespace xct::cuda
+
+namespace xct::cuda {
+
+std::size_t FbpEngine::stream_bytes(const FbpSetup& s, const RawChain& chain,
+                                    std::size_t max_rows) {
+  const std::size_t a = s.n_angles, c = s.n_cols;
+  std::size_t bytes = device_bytes(s, max_rows);
+  bytes += 2 * max_rows * (a * c * 2 + 2 * c * 4 + s.n * s.n * 4);  // the two slots
+  bytes += max_rows * a * c * 2;                                    // counts in sinogram order
+  if (chain.zinger) bytes += ZingerRemover::device_bytes(max_rows, a, c);
+  if (chain.stripes) bytes += StripeRemover::device_bytes(*chain.stripes, max_rows);
+  return bytes;
+}
+
+void FbpEngine::stream_raw(const RawChain& chain, const std::function<bool(RawSlab&)>& next,
+                           const std::function<void(RawSlab&)>& done, RawCounts& counts,
+                           StreamTiming& timing) {
+  using Clock = std::chrono::steady_clock;
+  Impl& m = *impl_;
+  m.use_device();
+  m.prepare_stream(chain);
+  XCT_CUDA_CHECK(cudaMemsetAsync(m.raw_counters.get(), 0, m.raw_counters.bytes(), m.stream.get()));
+  const auto t0 = Clock::now();
+  auto seconds = [](Clock::time_point a, Clock::time_point b) {
+    return std::chrono::duration<double>(b - a).count();
+  };
+  // Asks for the next slab into slot `s`; false when there is none.
+  auto fetch = [&](Impl::Slot& s) {
+    const auto w0 = Clock::now();
+    s.slab = RawSlab{};
+    const bool got = next(s.slab);
+    timing.waiting_for_input += seconds(w0, Clock::now());
+    if (!got) return false;
+    m.enqueue_upload(s, s.slab);
+    s.busy = true;
+    return true;
+  };
+  // Slab k lives in slot k % 2: while slab k computes, slab k + 1 uploads and slab k - 1
+  // downloads.
+  std::size_t k = 0;
+  bool have = fetch(m.slots[0]);
+  while (have) {
+    Impl::Slot& cur = m.slots[k % 2];
+    Impl::Slot& other = m.slots[(k + 1) % 2];
+    // The other slot still holds slab k - 1 until its download is done; the next slab's
+    // upload goes into it once it is free.
+    m.enqueue_compute(cur, chain, counts);
+    if (other.busy) {
+      m.finish(other, timing);
+      done(other.slab);
+    }
+    have = fetch(other);
+    if (!have) {
+      m.finish(cur, timing);
+      done(cur.slab);
+    }
+    ++k;
+  }
+  unsigned long long fixed[3] = {0, 0, 0};
+  XCT_CUDA_CHECK(cudaMemcpyAsync(fixed, m.raw_counters.get(), sizeof(fixed), cudaMemcpyDeviceToHost,
+                                 m.stream.get()));
+  m.stream.synchronize();
+  counts.nonpositive_samples += fixed[0];
+  counts.log_clamped_samples += fixed[1];
+  counts.zingers_replaced += fixed[2];
+  timing.wall += seconds(t0, Clock::now());
 }
 
 }  // namespace xct::cuda

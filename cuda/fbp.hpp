@@ -12,7 +12,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "core/array.hpp"
@@ -48,6 +50,38 @@ struct CountsReport {
 struct FbpTiming {
   double upload = 0, convert = 0, filter = 0, back_project = 0, download = 0;
   double total() const { return upload + convert + filter + back_project + download; }
+};
+
+// The preprocessing of the streamed raw route (cuda/raw_chain.hpp).
+struct RawChain;
+
+// One slab of detector rows in host memory (pinned, for transfers that overlap the compute):
+// the caller's buffers, which the engine reads and fills.
+struct RawSlab {
+  std::size_t index = 0;                  // the caller's tag
+  std::size_t rows = 0;                   // 1 .. max_rows
+  const std::uint16_t* counts = nullptr;  // [n_angles][rows][n_cols]: the projections as read
+  const float* dark = nullptr;            // [rows][n_cols]
+  const float* denom = nullptr;           // [rows][n_cols]: flat - dark, bad pixels fixed
+  std::vector<double> centres;            // one per row
+  float scale = 1.0f;                     // the slices are multiplied by it (output units)
+  float* slices = nullptr;                // [rows][n][n], written when the slab is done
+};
+
+// What the device preprocessing fixed and found, summed over a stream.
+struct RawCounts {
+  std::uint64_t nonpositive_samples = 0, log_clamped_samples = 0;
+  std::uint64_t zingers_replaced = 0, stripe_columns_flagged = 0;
+};
+
+// Seconds of a stream: per stage on the device (CUDA events, summed over slabs); `compute`,
+// the time the compute stream was busy; `wall`, from the first slab asked for to the last
+// slab done, on the host clock. compute / wall is the fraction of the time the GPU worked.
+struct StreamTiming {
+  double upload = 0, flat_field = 0, zingers = 0, rings = 0, log = 0, filter = 0, back_project = 0,
+         download = 0;
+  double compute = 0, wall = 0, waiting_for_input = 0;
+  std::size_t slabs = 0;
 };
 
 // One device, one geometry, buffers for up to max_rows sinograms at a time: device memory,
@@ -91,6 +125,22 @@ class FbpEngine {
 
   // Stage times of the last call.
   FbpTiming last_timing() const;
+
+  // Device memory for stream_raw with this chain and max_rows rows per slab: the engine's own
+  // buffers, a second slice buffer, two upload buffers of counts and the chain's work areas.
+  static std::size_t stream_bytes(const FbpSetup& setup, const RawChain& chain,
+                                  std::size_t max_rows);
+
+  // The raw route, streamed: slabs come from `next` (which fills its argument and returns
+  // true, or returns false when there are no more; it may block), go through the chain, the
+  // filter and the back-projection, and are handed to `done` once their slices are in host
+  // memory; after `done` returns the engine no longer touches the slab's buffers. Three
+  // streams overlap the upload of the next slab, the compute of this one and the download of
+  // the previous one; two slabs are on the device at a time. `next` and `done` run on the
+  // calling thread. Adds to `counts` and `timing`.
+  void stream_raw(const RawChain& chain, const std::function<bool(RawSlab&)>& next,
+                  const std::function<void(RawSlab&)>& done, RawCounts& counts,
+                  StreamTiming& timing);
 
  private:
   struct Impl;

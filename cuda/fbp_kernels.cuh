@@ -41,6 +41,13 @@ __global__ void find_nonfinite(const float* __restrict__ data, std::size_t count
   }
 }
 
+// data[i] *= scale (the output units), as the CPU scales its slices.
+__global__ void scale_values(float* __restrict__ data, std::size_t count, float scale) {
+  for (std::size_t i = blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x; i < count;
+       i += static_cast<std::size_t>(gridDim.x) * blockDim.x)
+    data[i] = data[i] * scale;
+}
+
 // Raw counts [rows][angles][cols] to -log line integrals (math::counts_to_log); counters[0]
 // counts the non-positive samples, counters[1] the clamped logarithms.
 __global__ void counts_to_log(const std::uint16_t* __restrict__ raw, const float* __restrict__ dark,

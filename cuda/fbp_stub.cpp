@@ -43,4 +43,12 @@ void FbpEngine::back_project(HostView<const float, 3>, const std::vector<double>
   XCT_THROW(ErrorKind::DeviceUnavailable, "xct was built without CUDA");
 }
 
+std::size_t FbpEngine::stream_bytes(const FbpSetup&, const RawChain&, std::size_t) {
+  return 0;
+}
+void FbpEngine::stream_raw(const RawChain&, const std::function<bool(RawSlab&)>&,
+                           const std::function<void(RawSlab&)>&, RawCounts&, StreamTiming&) {
+  XCT_THROW(ErrorKind::DeviceUnavailable, "xct was built without CUDA");
+}
+
 }  // namespace xct::cuda

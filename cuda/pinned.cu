@@ -1,5 +1,4 @@
 #include <cstdlib>
-#include <utility>
 
 #include "cuda/cuda_util.cuh"
 #include "cuda/pinned.hpp"
@@ -26,21 +25,6 @@ void PinnedBuffer::release() noexcept {
   else
     std::free(p_);
   p_ = nullptr;
-}
-
-PinnedBuffer::~PinnedBuffer() {
-  release();
-}
-PinnedBuffer::PinnedBuffer(PinnedBuffer&& o) noexcept
-    : p_(std::exchange(o.p_, nullptr)), bytes_(o.bytes_), pinned_(o.pinned_) {}
-PinnedBuffer& PinnedBuffer::operator=(PinnedBuffer&& o) noexcept {
-  if (this != &o) {
-    release();
-    p_ = std::exchange(o.p_, nullptr);
-    bytes_ = o.bytes_;
-    pinned_ = o.pinned_;
-  }
-  return *this;
 }
 
 }  // namespace xct::cuda

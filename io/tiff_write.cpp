@@ -1,6 +1,7 @@
 // TIFF writing through libtiff: float32 slices that Fiji/ImageJ and tifffile read, pages of
 // any supported type for tests and sample data, and volumes as one file per slice.
 #include <tiffio.h>
+#include <exception>
 
 #include <algorithm>
 #include <cmath>
@@ -151,8 +152,19 @@ void TiffStackWriter::write_slice(std::size_t z, HostView<const float, 2> slice)
 }
 
 void TiffStackWriter::write_slab(std::size_t z0, HostView<const float, 3> slab) {
-  for (std::size_t i = 0; i < slab.extent(0); ++i)
-    write_slice(z0 + i, slab[i]);
+  // Each slice is a file of its own: they are written in parallel. The first failure is
+  // rethrown once every writer has stopped.
+  std::exception_ptr error;
+#pragma omp parallel for schedule(dynamic, 1)
+  for (std::ptrdiff_t i = 0; i < static_cast<std::ptrdiff_t>(slab.extent(0)); ++i) {
+    try {
+      write_slice(z0 + static_cast<std::size_t>(i), slab[static_cast<std::size_t>(i)]);
+    } catch (...) {
+#pragma omp critical(xct_tiff_stack_error)
+      if (!error) error = std::current_exception();
+    }
+  }
+  if (error) std::rethrow_exception(error);
 }
 
 }  // namespace xct

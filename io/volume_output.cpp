@@ -113,7 +113,7 @@ struct VolumeOutput::Impl {
   // Whole-volume statistics and the three preview planes through the middle.
   double min = std::numeric_limits<double>::infinity();
   double max = -std::numeric_limits<double>::infinity();
-  double sum = 0;
+  std::vector<double> slice_sum;  // per slice, summed in z order for the mean
   HostArray<float, 2> plane_xy, plane_xz, plane_yz;
 
   bool is_u16() const { return params.dtype == DType::UInt16; }
@@ -157,6 +157,7 @@ VolumeOutput::VolumeOutput(VolumeOutputParams params, std::size_t nz, std::size_
   fs::create_directories(m.staging, ec);
   XCT_CHECK(!ec, ErrorKind::OutputIO, "cannot create ", m.staging.string(), ": ", ec.message());
   m.written.assign(nz, false);
+  m.slice_sum.assign(nz, 0.0);
   m.plane_xy = HostArray<float, 2>({ny, nx}, 0.0f);
   m.plane_xz = HostArray<float, 2>({nz, nx}, 0.0f);
   m.plane_yz = HostArray<float, 2>({nz, ny}, 0.0f);
@@ -191,27 +192,46 @@ const fs::path& VolumeOutput::staging() const {
 }
 
 void VolumeOutput::Impl::collect(std::size_t z0, HostView<const float, 3> slab) {
-  double lo = min, hi = max, s = 0;
   const std::size_t n = slab.extent(0);
-  for (std::size_t i = 0; i < n; ++i) {
+  // Per slice, in parallel: its range and sum (kept per slice, so that the mean does not
+  // depend on the order in which slabs arrive), its lines of the preview planes.
+  std::vector<double> lo(n, min), hi(n, max);
+  std::vector<std::size_t> bad(n, ny * nx);
+#pragma omp parallel for schedule(dynamic, 1)
+  for (std::ptrdiff_t ii = 0; ii < static_cast<std::ptrdiff_t>(n); ++ii) {
+    const auto i = static_cast<std::size_t>(ii);
+    const float* v = &slab(i, 0, 0);
+    float l = std::numeric_limits<float>::infinity(), h = -l;
+    double s = 0;
+    std::size_t first_bad = ny * nx;
     for (std::size_t y = 0; y < ny; ++y) {
+      double row = 0;
       for (std::size_t x = 0; x < nx; ++x) {
-        const float v = slab(i, y, x);
-        XCT_CHECK(std::isfinite(v), ErrorKind::Internal, "slice ", z0 + i,
-                  " holds a non-finite value at (", y, ", ", x, ")");
-        lo = std::min<double>(lo, v);
-        hi = std::max<double>(hi, v);
-        s += v;
+        const float f = v[y * nx + x];
+        if (!std::isfinite(f) && first_bad == ny * nx) first_bad = y * nx + x;
+        l = std::min(l, f);
+        h = std::max(h, f);
+        row += f;
       }
+      s += row;
     }
     const std::size_t z = z0 + i;
-    if (z == nz / 2) std::copy_n(&slab(i, 0, 0), ny * nx, plane_xy.data());
-    std::copy_n(&slab(i, ny / 2, 0), nx, &plane_xz(z, 0));
+    bad[i] = first_bad;
+    lo[i] = std::min<double>(lo[i], l);
+    hi[i] = std::max<double>(hi[i], h);
+    slice_sum[z] = s;
+    if (z == nz / 2) std::copy_n(v, ny * nx, plane_xy.data());
+    std::copy_n(v + (ny / 2) * nx, nx, &plane_xz(z, 0));
     for (std::size_t y = 0; y < ny; ++y)
-      plane_yz(z, y) = slab(i, y, nx / 2);
-    written[z] = true;
+      plane_yz(z, y) = v[y * nx + nx / 2];
   }
-  min = lo, max = hi, sum += s;
+  for (std::size_t i = 0; i < n; ++i) {
+    XCT_CHECK(bad[i] == ny * nx, ErrorKind::Internal, "slice ", z0 + i,
+              " holds a non-finite value at (", bad[i] / nx, ", ", bad[i] % nx, ")");
+    min = std::min(min, lo[i]);
+    max = std::max(max, hi[i]);
+    written[z0 + i] = true;
+  }
 }
 
 void VolumeOutput::write_slab(std::size_t z0, HostView<const float, 3> slab) {
@@ -313,7 +333,10 @@ VolumeOutputSummary VolumeOutput::finish() {
   VolumeOutputSummary s;
   s.nz = m.nz, s.ny = m.ny, s.nx = m.nx;
   s.min = m.min, s.max = m.max;
-  s.mean = m.sum / static_cast<double>(m.nz * m.ny * m.nx);
+  double sum = 0;
+  for (double v : m.slice_sum)
+    sum += v;
+  s.mean = sum / static_cast<double>(m.nz * m.ny * m.nx);
   if (m.is_u16()) s = m.convert_u16(s);
   if (m.h5) {
     m.h5->commit();

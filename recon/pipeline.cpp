@@ -14,8 +14,11 @@
 #include "core/progress.hpp"
 #include "core/resources.hpp"
 #include "core/stopwatch.hpp"
+#include "cuda/device.hpp"
 #include "recon/half_turn.hpp"
+#include "recon/pipeline_stream.hpp"
 #include "recon/reslice.hpp"
+#include "recon/rings.hpp"
 
 namespace xct::recon {
 
@@ -101,9 +104,12 @@ SlabPlan plan_slabs(const ScanInfo& info, const ReconShape& shape, const ReconPa
 }
 
 CentrePlan plan_centre(ScanReader& reader, const ReconShape& shape, const ReconParams& p,
-                       Logger& log) {
+                       const DeviceChoice& device, Logger& log) {
   CentrePlan plan;
-  const CentreOptions& o = p.centre;
+  CentreOptions o = p.centre;
+  // Vo's metric runs where the reconstruction does (the same result either way).
+  o.measure.vo.use_cuda = device.device == Device::Cuda;
+  o.measure.vo.cuda_index = device.cuda_index;
   if (o.value) {
     plan.source = "given";
     plan.intercept = *o.value;
@@ -162,6 +168,55 @@ std::vector<double> slab_centres(const CentrePlan& plan, Range rows, std::size_t
   return out;
 }
 
+// The streamed CUDA route: slabs of raw counts through the whole chain on the GPU workers.
+void stream_on_device(ScanReader& reader, const ReconParams& params, const PreprocessParams& prep,
+                      const ReconShape& shape, const AngleSet& angles, std::uint64_t budget,
+                      SlabSink& sink, ReconReport& rep, Logger& log,
+                      Progress::Style progress_style) {
+  const ScanInfo& info = reader.info();
+  std::vector<int> devices = params.gpus;
+  if (devices.empty())
+    for (const auto& d : cuda::visible_devices())
+      devices.push_back(d.index);
+  const cuda::FbpSetup setup = fbp_device_setup(angles.angles, info.n_cols(), params.fbp);
+  const cuda::RawChain chain = raw_chain(prep, angles.angles.size(), info.n_cols());
+  const std::size_t cap = params.rows_per_chunk > 0 ? params.rows_per_chunk : 64;
+  const std::uint64_t rss = current_rss_bytes();
+  // The transfer buffers take at most 60 % of what the budget leaves.
+  const std::uint64_t host = budget > rss ? (budget - rss) / 10 * 6 : 0;
+  const StreamPlan plan = plan_stream(devices, setup, chain, std::min(cap, shape.n_slices),
+                                      params.max_gpu_memory_bytes, host);
+  const std::size_t n_slabs = (shape.n_slices + plan.rows - 1) / plan.rows;
+  log.info("streaming ", shape.n_slices, " slices in ", n_slabs, " slabs of up to ", plan.rows,
+           " rows through ", devices.size(), " GPU worker", devices.size() == 1 ? "" : "s", " (",
+           plan.device_bytes >> 20, " MiB of GPU memory each); flat-field, ",
+           prep.zinger ? "zingers, " : "", "rings (", canonical_ring_method(prep.rings.method),
+           ") and -log on the GPU");
+  rep.rows_per_chunk = plan.rows;
+  rep.n_chunks = n_slabs;
+  rep.device_rows = plan.rows;
+  rep.counts_route = true;
+  rep.planned_peak_bytes = rss + plan.host_bytes;
+  const std::vector<double> centres = slab_centres(rep.centre, shape.rows, 1, info.n_cols());
+  Progress progress("recon", shape.n_slices, stderr, progress_style);
+  Stopwatch clock;
+  StreamReport sr = stream_reconstruct(
+      reader, shape.rows, angles.proj, angles.angles, prep, params.fbp, plan, centres,
+      static_cast<float>(rep.value_scale), sink, rep.prep, progress, log);
+  progress.finish();
+  rep.seconds_filter_backproject = clock.lap();
+  rep.seconds_write = sr.seconds_write;
+  const cuda::StreamTiming& t = sr.timing;
+  rep.device_timing = {t.upload, t.flat_field + t.zingers + t.rings + t.log, t.filter,
+                       t.back_project, t.download};
+  double busy = 0;
+  for (double b : sr.busy)
+    busy += b / static_cast<double>(sr.busy.size());
+  log.info("GPU busy ", static_cast<int>(100 * busy + 0.5), " % of ", sr.wall, " s; reading ",
+           sr.seconds_read, " s, writing ", sr.seconds_write, " s, overlapped");
+  rep.stream = std::move(sr);
+}
+
 }  // namespace
 
 ReconShape recon_shape(const ScanInfo& info, const ReconParams& p) {
@@ -218,7 +273,7 @@ ReconReport reconstruct(ScanReader& reader, const ReconParams& params, SlabSink&
   log.info("filter and back-projection on ", device.description);
 
   const IoCounters io_start = process_io();
-  rep.centre = plan_centre(reader, shape, params, log);
+  rep.centre = plan_centre(reader, shape, params, device, log);
   rep.seconds_centre = clock.lap();
   slab_centres(rep.centre, shape.rows, f, info.n_cols() / f);  // every row's centre on the detector
   rep.input_bytes_read += process_io().read_bytes - io_start.read_bytes;
@@ -258,6 +313,18 @@ ReconReport reconstruct(ScanReader& reader, const ReconParams& params, SlabSink&
     rep.seconds_reslice = clock.lap();
   }
 
+  PreprocessParams prep = params.prep;
+  prep.binning = f;
+  if (device.device == Device::Cuda && !reslice && stream_route_applies(info, prep)) {
+    const std::uint64_t before_read = process_io().read_bytes;
+    const std::uint64_t before_write = process_io().write_bytes;
+    stream_on_device(*source, params, prep, shape, angles, budget, sink, rep, log, progress_style);
+    rep.input_bytes_read += process_io().read_bytes - before_read;
+    rep.bytes_written += process_io().write_bytes - before_write;
+    rep.seconds_total = total.lap();
+    return rep;
+  }
+
   // Device batches: the slab height, halved until the device's buffers fit in 90 % of its
   // free memory.
   std::size_t device_rows = plan.rows;
@@ -271,8 +338,6 @@ ReconReport reconstruct(ScanReader& reader, const ReconParams& params, SlabSink&
   }
   SlabBackProjector projector(device, angles.angles, info.n_cols() / f, params.fbp, device_rows);
 
-  PreprocessParams prep = params.prep;
-  prep.binning = f;
   rep.counts_route = counts_route_applies(info, prep);
   if (rep.counts_route)
     log.info("flat-field and -log run with the back-projection, from the raw counts");

@@ -23,6 +23,7 @@
 #include "recon/center_measure.hpp"
 #include "recon/fbp.hpp"
 #include "recon/fbp_device.hpp"
+#include "recon/pipeline_stream.hpp"
 #include "recon/preprocess.hpp"
 
 namespace xct::recon {
@@ -53,6 +54,11 @@ struct ReconParams {
   PreprocessParams prep;  // its binning is set from `binning`
   FbpParams fbp;
   std::string device = "auto";  // where filter and back-projection run: auto, cpu, cuda
+  // CUDA: the devices to use, one worker each (an index may repeat: two workers share that
+  // device); empty: every visible device. Indices count the devices CUDA_VISIBLE_DEVICES
+  // leaves visible.
+  std::vector<int> gpus;
+  std::uint64_t max_gpu_memory_bytes = 0;  // per worker; 0: 90 % of the free memory
   CentreOptions centre;
 };
 
@@ -91,6 +97,9 @@ struct ReconReport {
   bool resliced = false;
   std::uint64_t scratch_bytes_written = 0, scratch_bytes_read = 0;
   double seconds_reslice = 0;
+  // The streamed CUDA route (pipeline_stream.hpp), when it ran: everything from the raw
+  // counts on the GPU, with reading, transfers, compute and writing overlapped.
+  std::optional<StreamReport> stream;
   std::uint64_t memory_budget_bytes = 0;
   std::uint64_t planned_peak_bytes = 0;  // the slab plan's estimate of the peak
 };

@@ -217,4 +217,31 @@ CountSinograms read_count_sinograms(ScanReader& reader, Range rows, const Prepro
   return out;
 }
 
+bool raw_slabs_apply(const ScanInfo& info, const PreprocessParams& params) {
+  const DType t = info.projections.dtype;
+  return (t == DType::UInt16 || t == DType::UInt8) && params.binning == 1 && info.flats.present &&
+         info.flats.n_frames > 0 && split_flats(info, params.interpolate_flats).after.empty();
+}
+
+void read_raw_slab(ScanReader& reader, Range rows, const PreprocessParams& params,
+                   PreprocessReport& report, Range proj, HostView<std::uint16_t, 3> counts,
+                   HostView<float, 2> dark, HostView<float, 2> denom) {
+  const ScanInfo& info = reader.info();
+  XCT_CHECK(raw_slabs_apply(info, params), ErrorKind::Internal,
+            "read_raw_slab: the scan is not stored as counts with one group of flats");
+  XCT_CHECK(rows.size() > 0 && rows.end <= info.n_rows(), ErrorKind::Usage, "rows ", rows.begin,
+            "-", rows.end, " are outside the detector's ", info.n_rows(), " rows");
+  const std::size_t n_c = info.n_cols();
+  XCT_CHECK(counts.extent(0) == proj.size() && counts.extent(1) == rows.size() &&
+                counts.extent(2) == n_c && dark.extent(0) == rows.size() && dark.extent(1) == n_c &&
+                denom.extent(0) == rows.size() && denom.extent(1) == n_c,
+            ErrorKind::Internal, "read_raw_slab: buffers of the wrong shape");
+  Stopwatch clock;
+  RowReference r = make_reference(reader, rows, params, report);
+  reader.read_projections<std::uint16_t>(proj, rows, counts);
+  std::copy_n(r.ref.dark.data(), rows.size() * n_c, dark.data());
+  std::copy_n(r.ref.denom_before.data(), rows.size() * n_c, denom.data());
+  report.seconds_read += clock.lap();
+}
+
 }  // namespace xct::recon

@@ -72,4 +72,15 @@ CountSinograms read_count_sinograms(ScanReader& reader, Range rows, const Prepro
                                     PreprocessReport& report,
                                     std::optional<Range> projections = std::nullopt);
 
+// The streamed device route reads rows as stored counts in projection order (as the file
+// holds them) straight into the caller's (pinned) buffers: counts [projections, rows, cols],
+// dark and denom (flat - dark, bad pixels fixed) [rows, cols]. It needs uint8 or uint16
+// projections, flats in one group and no binning (the device does the rest of the chain;
+// recon/pipeline_stream.cpp says which chains it runs). The reference's counts (bad flat
+// pixels) go into `report`.
+bool raw_slabs_apply(const ScanInfo& info, const PreprocessParams& params);
+void read_raw_slab(ScanReader& reader, Range rows, const PreprocessParams& params,
+                   PreprocessReport& report, Range projections, HostView<std::uint16_t, 3> counts,
+                   HostView<float, 2> dark, HostView<float, 2> denom);
+
 }  // namespace xct::recon
