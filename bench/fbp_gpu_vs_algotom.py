@@ -32,6 +32,10 @@ def main():
     ap.add_argument("--allow-cpu", action="store_true")
     args = ap.parse_args()
 
+    # numba-cuda 0.x registers np.row_stack, which NumPy 2.4 removed; it is the same function
+    # as np.vstack, so the alias lets numba's CUDA typing load on a newer NumPy.
+    if not hasattr(np, "row_stack"):
+        np.row_stack = np.vstack
     from numba import cuda
     on_gpu = bool(cuda.is_available())
     if not on_gpu and not args.allow_cpu:
