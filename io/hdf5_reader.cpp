@@ -49,12 +49,32 @@ const RoleSource& Hdf5ScanReader::source(FrameRole role) const {
   return projections_;
 }
 
+h5::DirectStack* Hdf5ScanReader::direct(FrameRole role) {
+  const RoleSource& src = source(role);
+  if (!src.dataset) return nullptr;
+  auto& d = direct_[static_cast<std::size_t>(role)];
+  if (!d) d = std::make_unique<h5::DirectStack>(src.dataset);
+  return d.get();
+}
+
+std::size_t Hdf5ScanReader::direct_reads(FrameRole role) const {
+  const auto& d = direct_[static_cast<std::size_t>(role)];
+  return d ? d->reads() : 0;
+}
+
 void Hdf5ScanReader::read_frames(FrameRole role, Range frames, Range rows, DType out_type,
                                  void* out) {
   check_request(role, frames, rows, out_type);
   const StackInfo& s = stack(role);
   const RoleSource& src = source(role);
   if (frames.size() == 0 || rows.size() == 0) return;
+  const auto at = [&](std::size_t k) { return src.stack_frames.empty() ? k : src.stack_frames[k]; };
+  if (h5::DirectStack* d = direct_enabled_ ? direct(role) : nullptr; d && d->usable()) {
+    std::vector<std::size_t> stack_frames(frames.size());
+    for (std::size_t k = 0; k < frames.size(); ++k)
+      stack_frames[k] = src.single_frame_2d ? 0 : at(frames.begin + k);
+    if (d->read(stack_frames, rows.begin, rows.end, out_type, out)) return;
+  }
   const hid_t mem = h5::native_type(out_type);
   if (src.single_frame_2d) {
     h5::read_block(*src.dataset, {rows.begin, 0}, {rows.size(), s.n_cols}, mem, out);
@@ -64,9 +84,6 @@ void Hdf5ScanReader::read_frames(FrameRole role, Range frames, Range rows, DType
   auto* dst = static_cast<unsigned char*>(out);
   // Runs of consecutive stack frames are read with one hyperslab each.
   for (std::size_t i = frames.begin; i < frames.end;) {
-    const auto at = [&](std::size_t k) {
-      return src.stack_frames.empty() ? k : src.stack_frames[k];
-    };
     std::size_t j = i + 1;
     while (j < frames.end && at(j) == at(j - 1) + 1)
       ++j;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "io/hdf5.hpp"
+#include "io/hdf5_direct.hpp"
 #include "io/layout.hpp"
 #include "io/scan.hpp"
 
@@ -47,12 +48,23 @@ class Hdf5ScanReader final : public ScanReader {
  public:
   Hdf5ScanReader(ScanInfo info, RoleSource projections, RoleSource flats, RoleSource darks);
   const ScanInfo& info() const override { return info_; }
+  // Reads what an uncompressed stack stores as the requested type straight from the file on
+  // several threads (h5::DirectStack) and everything else through H5Dread.
   void read_frames(FrameRole role, Range frames, Range rows, DType out_type, void* out) override;
+
+  // Switches the direct reads off (on by default): every read then goes through H5Dread.
+  void set_direct_reads(bool enabled) { direct_enabled_ = enabled; }
+  // How many read_frames calls of `role` the direct reads served.
+  std::size_t direct_reads(FrameRole role) const;
 
  private:
   const RoleSource& source(FrameRole role) const;
+  // The role's direct reader, made on first use; null when the role has no dataset.
+  h5::DirectStack* direct(FrameRole role);
   ScanInfo info_;
   RoleSource projections_, flats_, darks_;
+  std::unique_ptr<h5::DirectStack> direct_[3];  // projections, flats, darks
+  bool direct_enabled_ = true;
 };
 
 // Describes `dataset` at `path` as a frame stack: rank 3 (or rank 2, one frame, when
