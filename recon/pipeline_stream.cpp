@@ -7,6 +7,7 @@
 #include <deque>
 #include <exception>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -288,15 +289,16 @@ StreamReport stream_reconstruct(ScanReader& reader, Range rows, Range proj,
     gpu_threads.emplace_back([&, w] {
       try {
         cuda::FbpEngine engine(setup, slab_rows, plan.devices[w]);
-        // The input buffer of each slab in flight, by slab number.
-        std::vector<std::pair<std::size_t, std::size_t>> held;
+        // The input and output buffers of each slab in flight, by slab number.
+        std::map<std::size_t, std::pair<std::size_t, std::size_t>> held;
         auto next = [&](cuda::RawSlab& slab) {
           const auto in = ready.pop();
           if (!in) return false;
           const auto out = outs.acquire();
           if (!out) return false;
           const auto [z0, nr] = slab_range(in->index);
-          slab.index = in->index * k * k + in->buffer * k + *out;
+          held[in->index] = {in->buffer, *out};
+          slab.index = in->index;
           slab.rows = nr;
           slab.counts = ins[in->buffer].counts.as<std::uint16_t>();
           slab.dark = ins[in->buffer].dark.as<float>();
@@ -308,9 +310,10 @@ StreamReport stream_reconstruct(ScanReader& reader, Range rows, Range proj,
           return true;
         };
         auto done = [&](cuda::RawSlab& slab) {
-          const std::size_t s = slab.index / (k * k), in = slab.index / k % k, out = slab.index % k;
+          const auto [in, out] = held.at(slab.index);
+          held.erase(slab.index);
           ins.release(in);
-          written.push(Slab{s, out});
+          written.push(Slab{slab.index, out});
         };
         engine.stream_raw(chain, next, done, counts[w], timings[w]);
       } catch (...) {
