@@ -11,6 +11,8 @@
 // float) and the same centre to 1e-6 px.
 #include <gtest/gtest.h>
 
+#include "tests/support/device_test.hpp"
+
 #include "tests/support/test_support.hpp"
 
 #include <algorithm>
@@ -38,16 +40,7 @@
 #include "recon/spline_shift.hpp"
 #include "tests/support/sim_scan.hpp"
 
-#ifndef XCT_TEST_DEVICE_CUDA
-#error "build with XCT_TEST_DEVICE_CUDA=0 (cpu) or 1 (cuda)"
-#endif
-
 namespace xct::recon {
-
-// How GoogleTest names the parameter (found by argument-dependent lookup).
-void PrintTo(Device d, std::ostream* os) {
-  *os << (d == Device::Cuda ? "cuda" : "cpu");
-}
 
 namespace {
 
@@ -350,15 +343,7 @@ TEST(CenterVoDeviceSpeed, LargeSinogramMatchesTheCpuAndIsTimed) {
 }
 #endif
 
-std::string device_name(const ::testing::TestParamInfo<Device>& info) {
-  return info.param == Device::Cuda ? "cuda" : "cpu";
-}
-
-#if XCT_TEST_DEVICE_CUDA
-INSTANTIATE_TEST_SUITE_P(Cuda, CenterVoDevice, ::testing::Values(Device::Cuda), device_name);
-#else
-INSTANTIATE_TEST_SUITE_P(Cpu, CenterVoDevice, ::testing::Values(Device::Cpu), device_name);
-#endif
+XCT_INSTANTIATE_DEVICE_SUITE(CenterVoDevice);
 
 }  // namespace
 }  // namespace xct::recon

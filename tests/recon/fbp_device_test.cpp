@@ -7,6 +7,8 @@
 // the CPU on the same input (the two sum the angles in different orders, in float).
 #include <gtest/gtest.h>
 
+#include "tests/support/device_test.hpp"
+
 #include "tests/support/test_support.hpp"
 
 #include <cmath>
@@ -25,18 +27,11 @@
 #include "recon/fbp.hpp"
 #include "recon/fbp_device.hpp"
 
-#ifndef XCT_TEST_DEVICE_CUDA
-#error "build with XCT_TEST_DEVICE_CUDA=0 (cpu) or 1 (cuda)"
-#endif
-
 namespace xct::recon {
 
-// How GoogleTest names the parameter (found by argument-dependent lookup).
-void PrintTo(Device d, std::ostream* os) {
-  *os << (d == Device::Cuda ? "cuda" : "cpu");
-}
-
 namespace {
+
+using test::relative_l2;
 
 constexpr double kPi = std::numbers::pi;
 constexpr double kDeviceTolerance = 1e-5;  // relative L2, device vs CPU on the same input
@@ -76,16 +71,6 @@ const std::vector<Disk>& phantom() {
   static const std::vector<Disk> disks = {
       {0, 0, 30, 0.02}, {8, -6, 9, 0.03}, {-12, 10, 5, -0.015}, {15, 14, 4, 0.05}};
   return disks;
-}
-
-double relative_l2(const float* a, const float* b, std::size_t n) {
-  double num = 0, den = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    const double d = static_cast<double>(a[i]) - b[i];
-    num += d * d;
-    den += static_cast<double>(b[i]) * b[i];
-  }
-  return std::sqrt(num / den);
 }
 
 template <typename A>
@@ -335,15 +320,7 @@ TEST_P(FbpDevice, ReconCommandMatchesTheCpuRun) {
   }
 }
 
-std::string device_name(const ::testing::TestParamInfo<Device>& info) {
-  return info.param == Device::Cuda ? "cuda" : "cpu";
-}
-
-#if XCT_TEST_DEVICE_CUDA
-INSTANTIATE_TEST_SUITE_P(Cuda, FbpDevice, ::testing::Values(Device::Cuda), device_name);
-#else
-INSTANTIATE_TEST_SUITE_P(Cpu, FbpDevice, ::testing::Values(Device::Cpu), device_name);
-#endif
+XCT_INSTANTIATE_DEVICE_SUITE(FbpDevice);
 
 }  // namespace
 }  // namespace xct::recon

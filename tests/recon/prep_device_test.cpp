@@ -13,6 +13,8 @@
 // at most, the same samples clamped (to exactly 0).
 #include <gtest/gtest.h>
 
+#include "tests/support/device_test.hpp"
+
 #include "tests/support/test_support.hpp"
 
 #include <cmath>
@@ -33,18 +35,11 @@
 #include "recon/flatfield.hpp"
 #include "recon/zinger.hpp"
 
-#ifndef XCT_TEST_DEVICE_CUDA
-#error "build with XCT_TEST_DEVICE_CUDA=0 (cpu) or 1 (cuda)"
-#endif
-
 namespace xct::recon {
 
-// How GoogleTest names the parameter (found by argument-dependent lookup).
-void PrintTo(Device d, std::ostream* os) {
-  *os << (d == Device::Cuda ? "cuda" : "cpu");
-}
-
 namespace {
+
+using test::relative_l2;
 
 constexpr double kLogTolerance = 1e-6;  // relative L2 of -log, device vs CPU
 constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
@@ -56,16 +51,6 @@ std::size_t differing_bits(const float* a, const float* b, std::size_t n) {
   for (std::size_t i = 0; i < n; ++i)
     diff += std::memcmp(a + i, b + i, sizeof(float)) != 0 ? 1 : 0;
   return diff;
-}
-
-double relative_l2(const float* a, const float* b, std::size_t n) {
-  double num = 0, den = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    const double d = static_cast<double>(a[i]) - b[i];
-    num += d * d;
-    den += static_cast<double>(b[i]) * b[i];
-  }
-  return std::sqrt(num / den);
 }
 
 // The steps on the device under test: on CUDA the host wrappers of cuda/prep.hpp; on the CPU
@@ -360,15 +345,7 @@ TEST_P(PrepDevice, ZingerParametersAreCheckedAsOnTheCpu) {
   EXPECT_EQ(b.setup().size, 2u);
 }
 
-std::string device_name(const ::testing::TestParamInfo<Device>& info) {
-  return info.param == Device::Cuda ? "cuda" : "cpu";
-}
-
-#if XCT_TEST_DEVICE_CUDA
-INSTANTIATE_TEST_SUITE_P(Cuda, PrepDevice, ::testing::Values(Device::Cuda), device_name);
-#else
-INSTANTIATE_TEST_SUITE_P(Cpu, PrepDevice, ::testing::Values(Device::Cpu), device_name);
-#endif
+XCT_INSTANTIATE_DEVICE_SUITE(PrepDevice);
 
 }  // namespace
 }  // namespace xct::recon

@@ -12,6 +12,8 @@
 // as the CPU does; the back-projection's filter and the sum over angles to float rounding).
 #include <gtest/gtest.h>
 
+#include "tests/support/device_test.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -25,10 +27,6 @@
 #include "recon/pipeline_stream.hpp"
 #include "tests/support/test_support.hpp"
 
-#ifndef XCT_TEST_DEVICE_CUDA
-#error "build with XCT_TEST_DEVICE_CUDA=0 (cpu) or 1 (cuda)"
-#endif
-
 namespace xct::recon {
 namespace {
 
@@ -39,16 +37,6 @@ using test::TempDir;
 constexpr double kDeviceTolerance = 1e-5;  // relative L2, device vs CPU on the same scan
 constexpr bool kCuda = XCT_TEST_DEVICE_CUDA != 0;
 const char* const kDevice = kCuda ? "cuda" : "cpu";
-
-double relative_l2(const HostArray<float, 3>& a, const HostArray<float, 3>& b) {
-  double num = 0, den = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    const double d = static_cast<double>(a.data()[i]) - b.data()[i];
-    num += d * d;
-    den += static_cast<double>(b.data()[i]) * b.data()[i];
-  }
-  return std::sqrt(num / den);
-}
 
 // A 24-row band of the simulated cell with the detector's stripes, zingers (two per frame)
 // and photon noise, 192 columns, 301 angles: simulated once for the suite.
@@ -124,7 +112,7 @@ TEST_F(StreamDevice, EveryChainMatchesTheCpu) {
     EXPECT_EQ(dev["counts"]["nonpositive_samples"], cpu["counts"]["nonpositive_samples"]);
     const auto got = volume("dev_" + rings), want = volume("cpu_" + rings);
     ASSERT_EQ(got.size(), want.size());
-    const double diff = relative_l2(got, want);
+    const double diff = test::relative_l2(got.data(), want.data(), want.size());
     RecordProperty("relative_l2_" + rings, std::to_string(diff));
     EXPECT_LE(diff, kDeviceTolerance) << rings;
   }

@@ -20,6 +20,8 @@
 // constant column's by far more). Stripe masks and flagged counts must be identical.
 #include <gtest/gtest.h>
 
+#include "tests/support/device_test.hpp"
+
 #include "tests/support/test_support.hpp"
 
 #include <algorithm>
@@ -47,12 +49,10 @@
 #include "recon/stripe_util.hpp"
 #include "recon/windows.hpp"
 
-#ifndef XCT_TEST_DEVICE_CUDA
-#error "build with XCT_TEST_DEVICE_CUDA=0 (cpu) or 1 (cuda)"
-#endif
-
 namespace xct::recon {
 namespace {
+
+using test::relative_l2;
 
 namespace sm = cuda::stripe_math;
 
@@ -135,17 +135,6 @@ Sino striped_sinogram(std::size_t n_angles, std::size_t n_cols, unsigned seed, b
       }
   }
   return s;
-}
-
-// Relative L2 of a against b over n samples.
-double relative_l2(const float* a, const float* b, std::size_t n) {
-  double num = 0, den = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    const double d = static_cast<double>(a[i]) - b[i];
-    num += d * d;
-    den += static_cast<double>(b[i]) * b[i];
-  }
-  return std::sqrt(num / den);
 }
 
 // The same over columns [c0, c1) of two images, or over every column but `skip`.
