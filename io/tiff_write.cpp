@@ -70,6 +70,24 @@ void write_page_data(TiffHandle& h, const fs::path& file, DType dtype, const std
             h.said());
 }
 
+// One page of contiguous samples: when the file's byte order is the host's, the whole page
+// is handed to libtiff as its one strip, written straight from `data` (no copy); otherwise row
+// by row through write_page_data, which swaps a scratch copy.
+void write_page(TiffHandle& h, const fs::path& file, DType dtype, const std::uint8_t* data,
+                std::size_t rows, std::size_t cols) {
+  if (TIFFIsByteSwapped(h.get())) {
+    write_page_data(h, file, dtype, data, rows, cols);
+    return;
+  }
+  const auto bytes = static_cast<tmsize_t>(rows * cols * dtype_size(dtype));
+  // libtiff takes a non-const pointer but neither changes nor keeps the samples of a raw strip.
+  auto* samples = const_cast<std::uint8_t*>(data);
+  XCT_CHECK(TIFFWriteRawStrip(h.get(), 0, samples, bytes) == bytes, ErrorKind::OutputIO,
+            "cannot write ", file.string(), h.said());
+  XCT_CHECK(TIFFWriteDirectory(h.get()) == 1, ErrorKind::OutputIO, "cannot write ", file.string(),
+            h.said());
+}
+
 const char* write_mode(bool big_endian, std::uint64_t total_bytes) {
   if (total_bytes > kClassicTiffLimit) return big_endian ? "wb8" : "wl8";
   return big_endian ? "wb" : "wl";
@@ -87,28 +105,33 @@ void write_tiff_float(const fs::path& file, HostView<const float, 2> image,
                       const std::string& description) {
   const std::size_t rows = image.extent(0), cols = image.extent(1);
   check_write_shape(file, rows, cols);
-  HostArray<float, 2> copy({rows, cols});  // contiguous, whatever the view's strides
+  // A strided view is copied into a contiguous page first.
+  HostArray<float, 2> copy;
+  const float* page = image.data();
+  if (!image.is_contiguous()) {
+    copy = HostArray<float, 2>({rows, cols});
+    for (std::size_t r = 0; r < rows; ++r)
+      for (std::size_t c = 0; c < cols; ++c)
+        copy(r, c) = image(r, c);
+    page = copy.data();
+  }
   float lo = std::numeric_limits<float>::infinity(), hi = -lo;
-  for (std::size_t r = 0; r < rows; ++r) {
-    for (std::size_t c = 0; c < cols; ++c) {
-      const float v = image(r, c);
-      copy(r, c) = v;
-      if (std::isfinite(v)) {
-        lo = std::min(lo, v);
-        hi = std::max(hi, v);
-      }
+  for (std::size_t i = 0; i < rows * cols; ++i) {
+    const float v = page[i];
+    if (std::isfinite(v)) {
+      lo = std::min(lo, v);
+      hi = std::max(hi, v);
     }
   }
   AtomicFile out(file);
-  TiffHandle h(out.temp_path(), write_mode(false, copy.size() * sizeof(float)));
+  TiffHandle h(out.temp_path(), write_mode(false, rows * cols * sizeof(float)));
   XCT_CHECK(h.is_open(), ErrorKind::OutputIO, "cannot create ", file.string(), h.said());
   set_page_tags(h, file, DType::Float32, rows, cols, description);
   if (lo <= hi) {  // tell viewers the display range; absent when no value is finite
     set_tag(h, file, TIFFSetField(h.get(), TIFFTAG_SMINSAMPLEVALUE, double{lo}), "SMinSampleValue");
     set_tag(h, file, TIFFSetField(h.get(), TIFFTAG_SMAXSAMPLEVALUE, double{hi}), "SMaxSampleValue");
   }
-  write_page_data(h, file, DType::Float32, reinterpret_cast<const std::uint8_t*>(copy.data()), rows,
-                  cols);
+  write_page(h, file, DType::Float32, reinterpret_cast<const std::uint8_t*>(page), rows, cols);
   h.close_written(file);
   out.commit();
 }
@@ -125,7 +148,7 @@ void write_tiff_pages(const fs::path& file, DType dtype, const void* data, std::
   const auto* bytes = static_cast<const std::uint8_t*>(data);
   for (std::size_t p = 0; p < pages; ++p) {
     set_page_tags(h, file, dtype, rows, cols, description);
-    write_page_data(h, file, dtype, bytes + p * page_bytes, rows, cols);
+    write_page(h, file, dtype, bytes + p * page_bytes, rows, cols);
   }
   h.close_written(file);
   out.commit();
