@@ -138,15 +138,6 @@ bool resolves_here(const File& file, const std::string& path) {
   return r > 0;
 }
 
-std::string file_name_of(hid_t object) {
-  const ssize_t n = H5Fget_name(object, nullptr, 0);
-  if (n <= 0) return {};
-  std::string name(static_cast<std::size_t>(n) + 1, '\0');
-  H5Fget_name(object, name.data(), name.size());
-  name.resize(static_cast<std::size_t>(n));
-  return name;
-}
-
 }  // namespace
 
 void init() {
@@ -172,6 +163,15 @@ void fail(ErrorKind kind, const std::string& what) {
   const std::string line = error_stack_line();
   if (line.empty()) throw Error(kind, what, __FILE__, __LINE__);
   throw Error(kind, what + ": " + line, __FILE__, __LINE__);
+}
+
+std::string file_name_of(hid_t object) {
+  const ssize_t n = H5Fget_name(object, nullptr, 0);
+  if (n <= 0) return {};
+  std::string name(static_cast<std::size_t>(n) + 1, '\0');
+  H5Fget_name(object, name.data(), name.size());
+  name.resize(static_cast<std::size_t>(n));
+  return name;
 }
 
 std::string describe(hid_t object) {

@@ -39,6 +39,8 @@ const std::string& last_error_stack();
 
 // "<file>:<path>" of an open object, for messages.
 std::string describe(hid_t object);
+// The name of the file that holds `object` (as HDF5 opened it; empty when unknown).
+std::string file_name_of(hid_t object);
 
 // An owned HDF5 id closed by `Close`.
 template <herr_t (*Close)(hid_t)>

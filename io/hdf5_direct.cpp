@@ -47,15 +47,6 @@ std::optional<DType> same_native_type(hid_t type) {
   return std::nullopt;
 }
 
-std::string file_name_of(hid_t object) {
-  const ssize_t n = H5Fget_name(object, nullptr, 0);
-  if (n <= 0) return {};
-  std::string name(static_cast<std::size_t>(n) + 1, '\0');
-  H5Fget_name(object, name.data(), name.size());
-  name.resize(static_cast<std::size_t>(n));
-  return name;
-}
-
 // Reads all of `p`, retrying after signals and partial reads. Returns 0, or the errno of a
 // failed read, or -1 when the file ends first.
 int read_piece(int fd, const Piece& p) {

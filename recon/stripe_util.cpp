@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "core/error.hpp"
+#include "cuda/stripe_math.hpp"
 
 namespace xct::recon::stripe {
 
@@ -210,36 +211,17 @@ std::size_t count(const StripeMask& mask) {
 
 void interpolate_columns(Image image, StripeMask mask) {
   const std::size_t rows = image.extent(0), cols = image.extent(1);
-  for (std::size_t c = 0; c < std::min<std::size_t>(2, cols); ++c) {
-    mask[c] = 0;
-    mask[cols - 1 - c] = 0;
-  }
-  // Per flagged column: its unflagged neighbours and the weight of the right one.
-  struct Fill {
-    std::size_t col, left, right;
-    float t;
-  };
-  std::vector<Fill> fills;
-  std::size_t left = 0;
-  for (std::size_t c = 0; c < cols; ++c) {
-    if (!mask[c]) {
-      left = c;
-      continue;
-    }
-    std::size_t right = c + 1;
-    while (mask[right])
-      ++right;
-    fills.push_back(
-        {c, left, right,
-         static_cast<float>(static_cast<double>(c - left) / static_cast<double>(right - left))});
-  }
+  // Per flagged column: its unflagged neighbours and the weight of the right one, as the
+  // device computes them.
+  const std::vector<cuda::stripe_math::ColumnFill> fills =
+      cuda::stripe_math::column_fills(std::move(mask), 0);
   if (fills.empty()) return;
   float* data = image.data();
 #pragma omp parallel for schedule(static)
   for (std::ptrdiff_t r = 0; r < static_cast<std::ptrdiff_t>(rows); ++r) {
     float* row = data + static_cast<std::size_t>(r) * cols;
-    for (const Fill& f : fills)
-      row[f.col] = row[f.left] + f.t * (row[f.right] - row[f.left]);
+    for (const auto& f : fills)
+      row[f.col] = cuda::stripe_math::fill_value(row[f.left], row[f.right], f.t);
   }
 }
 
