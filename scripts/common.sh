@@ -8,7 +8,7 @@ XCT_JOBS="${XCT_JOBS:-$(nproc 2>/dev/null || echo 2)}"
 # Debian 12 packages xct builds and tests with.
 XCT_DEBIAN_PACKAGES=(
   build-essential cmake pkg-config git
-  libhdf5-dev hdf5-tools libtiff-dev libpng-dev libfftw3-dev
+  libhdf5-dev hdf5-tools libtiff-dev libpng-dev libfftw3-dev libinsighttoolkit5-dev
   libcli11-dev libtomlplusplus-dev nlohmann-json3-dev
   libgtest-dev googletest libbenchmark-dev
   python3 python3-h5py python3-numpy python3-tifffile
