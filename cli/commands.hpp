@@ -27,5 +27,8 @@ void register_check(CLI::App& app, Context& ctx);
 void register_simulate(CLI::App& app, Context& ctx);
 void register_center(CLI::App& app, Context& ctx);
 void register_recon(CLI::App& app, Context& ctx);
+#ifdef XCT_HAVE_ITK
+void register_segment(CLI::App& app, Context& ctx);
+#endif
 
 }  // namespace xct::cli
