@@ -285,7 +285,8 @@ SegmentResult segment(HostView<const float, 3> volume, const SegmentParams& para
   stage("denoise");
 
   // --- 2. Coarse phases ---------------------------------------------------------------
-  // NASICON is ten times brighter than anything else: Otsu on a smoothing splits it off first.
+  // NASICON is ten times brighter than anything else: Otsu on the denoised image splits it off
+  // first.
   // The weak phases (gas, low: NaK, PEEK, rubber; Al) then come from multi-Otsu on a smoothing
   // that leaves NASICON and its blurred rim out, so the pellet's glow cannot pull them.
   const double inscribed = std::min({axis.x, axis.y, static_cast<double>(d.nx - 1) - axis.x,
@@ -295,13 +296,8 @@ SegmentResult segment(HostView<const float, 3> volume, const SegmentParams& para
   const double inf = std::numeric_limits<double>::infinity();
   Mask near_nas;
   {
-    Vol smooth = filter_in_slabs(
-        fine.cview(), static_cast<std::size_t>(std::ceil(3 * params.smooth_sigma_px)), budget, 16.0,
-        [&](HostView<const float, 3> slab) { return gaussian(slab, params.smooth_sigma_px); },
-        nullptr);
-    auto h = masked_histogram(smooth, 256, [&](std::size_t, std::size_t y, std::size_t x) {
-      return radius(y, x) <= rmax;
-    });
+    auto h = masked_histogram(
+        fine, 256, [&](std::size_t, std::size_t y, std::size_t x) { return radius(y, x) <= rmax; });
     XCT_CHECK(!h.counts.empty(), ErrorKind::BadData,
               "the volume has no contrast inside the cell's cylinder");
     const double t = itk::multi_otsu(h.counts, h.low, h.width, 1, false)[0];
@@ -455,6 +451,23 @@ SegmentResult segment(HostView<const float, 3> volume, const SegmentParams& para
       nas.data()[i] =
           id && (id == 1 || static_cast<double>(comps.sizes[id - 1]) >= params.min_chip_voxels);
     }
+    // NASICON's level, the reference of the crack's grey-level deficit: the mean of the raw
+    // values over the pellet as thresholded.
+    double sum = 0, sum2 = 0, count = 0;
+#pragma omp parallel for reduction(+ : sum, sum2, count) schedule(static)
+    for (std::size_t z = 2; z < d.nz - 2; ++z)
+      for (std::size_t y = 2; y + 2 < d.ny; ++y)
+        for (std::size_t x = 2; x + 2 < d.nx; ++x) {
+          if (!nas(z, y, x)) continue;
+          const double v = volume(z, y, x);
+          sum += v;
+          sum2 += v * v;
+          count += 1;
+        }
+    if (count > 0) {
+      ph.nasicon = sum / count;
+      ph.noise_sigma = std::sqrt(std::max(0.0, sum2 / count - ph.nasicon * ph.nasicon));
+    }
   }
   stage("weak phases");
 
@@ -595,7 +608,6 @@ SegmentResult segment(HostView<const float, 3> volume, const SegmentParams& para
 #pragma omp parallel for schedule(static)
     for (std::size_t i = 0; i < rd.size(); ++i)
       seed.data()[i] = env_roi.data()[i] && tophat.data()[i] > deep;
-    tophat = Vol();
     log.debug("segment: ", std::count(seed.begin(), seed.end(), 1), " dark voxels in the pellet");
 
     // Where ring shells were found: their own darkness is not a crack's (-1: none).
@@ -736,24 +748,42 @@ SegmentResult segment(HostView<const float, 3> volume, const SegmentParams& para
                 ring_zone[(z * rd.ny + y) * rd.nx + x] = zid;
       }
     }
-    // Sheet-likeness: mean dark-plate objectness over each piece, on the pieces' box only.
+    // Sheet-likeness: mean dark-plate objectness over each piece, on each piece's own box (the
+    // Hessian takes 50-80 bytes a voxel; the pieces are small).
     Mask kept(shape, 0);
-    for (std::size_t i = 0; i < rd.size(); ++i)
-      kept.data()[i] = comps.ids.data()[i] && keep[comps.ids.data()[i]];
-    const Box pb = bounding_box(kept, 4);
-    if (!pb.empty()) {
-      auto sub = crop(fine_roi.cview(), pb);
-      auto obj = itk::dark_plate_objectness(sub.cview(), {1.0, 1.5, 2.0}, 0.25 * contrast);
-      std::vector<double> so(pieces.size(), 0);
-      for (std::size_t z = pb.z0; z < pb.z1; ++z)
-        for (std::size_t y = pb.y0; y < pb.y1; ++y)
-          for (std::size_t x = pb.x0; x < pb.x1; ++x) {
+    {
+      std::vector<Box> boxes(pieces.size(), Box{rd.nz, 0, rd.ny, 0, rd.nx, 0});
+      for (std::size_t z = 0; z < rd.nz; ++z)
+        for (std::size_t y = 0; y < rd.ny; ++y)
+          for (std::size_t x = 0; x < rd.nx; ++x) {
             const auto id = comps.ids(z, y, x);
-            if (id && keep[id]) so[id] += obj(z - pb.z0, y - pb.y0, x - pb.x0);
+            if (!id || !keep[id]) continue;
+            auto& b = boxes[id];
+            b.z0 = std::min(b.z0, z);
+            b.z1 = std::max(b.z1, z + 1);
+            b.y0 = std::min(b.y0, y);
+            b.y1 = std::max(b.y1, y + 1);
+            b.x0 = std::min(b.x0, x);
+            b.x1 = std::max(b.x1, x + 1);
           }
+      const std::size_t margin = 4;
       for (std::size_t id = 1; id < pieces.size(); ++id) {
         if (!keep[id]) continue;
-        pieces[id].mean_objectness = so[id] / static_cast<double>(comps.sizes[id - 1]);
+        Box b = boxes[id];
+        b.z0 = b.z0 > margin ? b.z0 - margin : 0;
+        b.y0 = b.y0 > margin ? b.y0 - margin : 0;
+        b.x0 = b.x0 > margin ? b.x0 - margin : 0;
+        b.z1 = std::min(rd.nz, b.z1 + margin);
+        b.y1 = std::min(rd.ny, b.y1 + margin);
+        b.x1 = std::min(rd.nx, b.x1 + margin);
+        auto sub = crop(fine_roi.cview(), b);
+        auto obj = itk::dark_plate_objectness(sub.cview(), {1.0, 1.5, 2.0}, 0.25 * contrast);
+        double so = 0;
+        for (std::size_t z = b.z0; z < b.z1; ++z)
+          for (std::size_t y = b.y0; y < b.y1; ++y)
+            for (std::size_t x = b.x0; x < b.x1; ++x)
+              if (comps.ids(z, y, x) == id) so += obj(z - b.z0, y - b.y0, x - b.x0);
+        pieces[id].mean_objectness = so / static_cast<double>(comps.sizes[id - 1]);
         log.debug("segment: dark piece ", id, ": ", comps.sizes[id - 1], " voxels, objectness ",
                   pieces[id].mean_objectness, ", radial spread ", pieces[id].radial_spread_px);
         if (pieces[id].mean_objectness < params.plate_objectness) keep[id] = 0;
@@ -761,6 +791,25 @@ SegmentResult segment(HostView<const float, 3> volume, const SegmentParams& para
     }
     for (std::size_t i = 0; i < rd.size(); ++i)
       kept.data()[i] = comps.ids.data()[i] && keep[comps.ids.data()[i]];
+
+    // The pieces' faint edges and tips: grown, a voxel at a time, into dark voxels that are
+    // shallower than the seeds' (a quarter of the contrast), at most four voxels out.
+    {
+      const float faint = static_cast<float>(0.25 * contrast);
+      for (int step = 0; step < 4; ++step) {
+        auto grown = dilate_box(kept.cview(), 1);
+        bool changed = false;
+        for (std::size_t i = 0; i < rd.size(); ++i) {
+          if (kept.data()[i] || !grown.data()[i]) continue;
+          if (env_roi.data()[i] && tophat.data()[i] > faint) {
+            kept.data()[i] = 1;
+            changed = true;
+          }
+        }
+        if (!changed) break;
+      }
+    }
+    tophat = Vol();
 
     // Volume from the grey-level deficit around the pieces: sum of (NASICON - value) /
     // (NASICON - fill), less what a surface layer of the same depth shows away from cracks
@@ -877,6 +926,8 @@ SegmentResult segment(HostView<const float, 3> volume, const SegmentParams& para
       ranked.emplace_back(
           static_cast<float>((ph.nasicon - rank_roi.data()[i]) * inv - baseline(i, true)), i);
     }
+    log.debug("segment: crack baselines by depth ", base[0], " ", base[1], " ", base[2], " ",
+              base[3], " (", base_n[0], " ", base_n[1], " ", base_n[2], " ", base_n[3], ")");
     deficit = std::max(0.0, deficit);
     const auto k = std::min(ranked.size(), static_cast<std::size_t>(std::llround(deficit)));
     std::partial_sort(ranked.begin(), ranked.begin() + static_cast<long>(k), ranked.end(),
@@ -902,50 +953,68 @@ SegmentResult segment(HostView<const float, 3> volume, const SegmentParams& para
   result.labels = HostArray<std::uint8_t, 3>({d.nz, d.ny, d.nx});
   auto& lab = result.labels;
   {
-    // Chips: NASICON cut off the main pellet once the crack is taken out.
-    Mask solid({d.nz, d.ny, d.nx});
-#pragma omp parallel for schedule(static)
-    for (std::size_t i = 0; i < d.size(); ++i)
-      solid.data()[i] = nas.data()[i] && env.data()[i] && !crack.data()[i];
-    auto comps = itk::connected_components(solid.cview(), false);
-    auto depth = itk::inside_distance(env.cview());
-    const float tn = static_cast<float>(ph.nasicon_threshold);
-#pragma omp parallel for schedule(static)
-    for (std::size_t i = 0; i < d.size(); ++i) {
-      const double r = radius.data()[i % d.slice()];
-      std::uint8_t l;
-      if (r > r_out) {
-        l = kOutside;
-      } else if (r >= r_in) {
-        l = kHousing;
-      } else if (crack.data()[i]) {
-        l = kCrack;
-      } else if (env.data()[i] && (fine.data()[i] >= tn || depth.data()[i] >= 1.5f)) {
-        const auto id = comps.ids.data()[i];
-        l = id > 1 && static_cast<double>(comps.sizes[id - 1]) >= params.min_chip_voxels ? kChip
-                                                                                         : kNasicon;
-      } else {
-        const float w = weak.data()[i];
-        if (w < t_gas) {
-          l = kVoid;
-        } else if (w >= t_al) {
-          l = kAl;
-        } else if (nak.data()[i]) {
-          l = kNaK;
-        } else if (low.data()[i] == 2) {
-          l = kHousing;
-        } else {
-          // Low grey level apart from NaK and the O-ring: a blurred edge of gas and Al.
-          l = w < 0.5 * (ph.gas + ph.al) ? kVoid : kAl;
-        }
-      }
-      lab.data()[i] = l;
+    // Chips: NASICON cut off the main pellet once the crack is taken out; all of it lies in
+    // the envelope's box.
+    const auto shape = roi.empty() ? std::array<std::size_t, 3>{0, 0, 0} : roi.shape();
+    Mask solid(shape);
+    for (std::size_t z = roi.z0; z < roi.z1; ++z)
+      for (std::size_t y = roi.y0; y < roi.y1; ++y)
+        for (std::size_t x = roi.x0; x < roi.x1; ++x)
+          solid(z - roi.z0, y - roi.y0, x - roi.x0) =
+              nas(z, y, x) && env(z, y, x) && !crack(z, y, x);
+    itk::Components comps;
+    HostArray<float, 3> depth;
+    if (!roi.empty()) {
+      comps = itk::connected_components(solid.cview(), false);
+      auto env_roi = crop(env.cview(), roi);
+      depth = itk::inside_distance(env_roi.cview());
     }
+    const float tn = static_cast<float>(ph.nasicon_threshold);
+#pragma omp parallel for schedule(static) collapse(2)
+    for (std::size_t z = 0; z < d.nz; ++z)
+      for (std::size_t y = 0; y < d.ny; ++y)
+        for (std::size_t x = 0; x < d.nx; ++x) {
+          const std::size_t i = (z * d.ny + y) * d.nx + x;
+          const double r = radius(y, x);
+          const bool in_roi = !roi.empty() && z >= roi.z0 && z < roi.z1 && y >= roi.y0 &&
+                              y < roi.y1 && x >= roi.x0 && x < roi.x1;
+          const std::size_t j =
+              in_roi ? ((z - roi.z0) * shape[1] + (y - roi.y0)) * shape[2] + (x - roi.x0) : 0;
+          std::uint8_t l;
+          if (r > r_out) {
+            l = kOutside;
+          } else if (r >= r_in) {
+            l = kHousing;
+          } else if (crack.data()[i]) {
+            l = kCrack;
+          } else if (env.data()[i] && (fine.data()[i] >= tn || depth.data()[j] >= 1.5f)) {
+            const auto id = comps.ids.data()[j];
+            l = id > 1 && static_cast<double>(comps.sizes[id - 1]) >= params.min_chip_voxels
+                    ? kChip
+                    : kNasicon;
+          } else {
+            const float w = weak.data()[i];
+            if (w < t_gas) {
+              l = kVoid;
+            } else if (w >= t_al) {
+              l = kAl;
+            } else if (nak.data()[i]) {
+              l = kNaK;
+            } else if (low.data()[i] == 2) {
+              l = kHousing;
+            } else {
+              // Low grey level apart from NaK and the O-ring: a blurred edge of gas and Al.
+              l = w < 0.5 * (ph.gas + ph.al) ? kVoid : kAl;
+            }
+          }
+          lab.data()[i] = l;
+        }
   }
   stage("labels");
 
   // --- 9. Voids in the NaK and at the interface --------------------------------------
   if (params.void_smooth_px > 0) {
+    Stopwatch sw;
     // Noise makes void outlines ragged (NaK and gas differ by less than a voxel's noise):
     // a closing then an opening of the gas by a small diamond smooths them, inside the NaK
     // layer only (gas added there takes NaK's place, gas removed becomes NaK).
@@ -964,33 +1033,46 @@ SegmentResult segment(HostView<const float, 3> volume, const SegmentParams& para
       if (smooth.data()[i] && l == kNaK) l = kVoid;
       if (!smooth.data()[i] && l == kVoid) l = kNaK;
     }
+    log.debug("segment: void outlines smoothed in ", sw.lap(), " s");
   }
   {
     Mask gas({d.nz, d.ny, d.nx});
 #pragma omp parallel for schedule(static)
     for (std::size_t i = 0; i < d.size(); ++i)
       gas.data()[i] = lab.data()[i] == kVoid;
+    Stopwatch vw;
     auto comps = itk::connected_components(gas.cview(), false);
     const std::size_t n = comps.sizes.size();
+    log.debug("segment: voids: ", n, " gas components in ", vw.lap(), " s");
     std::vector<double> faces_nak(n + 1, 0), faces_all(n + 1, 0);
-    for (std::size_t z = 0; z < d.nz; ++z)
-      for (std::size_t y = 0; y < d.ny; ++y)
-        for (std::size_t x = 0; x < d.nx; ++x) {
-          const auto id = comps.ids(z, y, x);
-          if (!id) continue;
-          for (const auto& o : kN6) {
-            const long zz = static_cast<long>(z) + o[0], yy = static_cast<long>(y) + o[1],
-                       xx = static_cast<long>(x) + o[2];
-            if (zz < 0 || yy < 0 || xx < 0 || zz >= static_cast<long>(d.nz) ||
-                yy >= static_cast<long>(d.ny) || xx >= static_cast<long>(d.nx))
-              continue;
-            const auto l = lab(static_cast<std::size_t>(zz), static_cast<std::size_t>(yy),
-                               static_cast<std::size_t>(xx));
-            if (l == kVoid) continue;
-            faces_all[id] += 1;
-            faces_nak[id] += l == kNaK;
+#pragma omp parallel
+    {
+      std::vector<double> fn(n + 1, 0), fa(n + 1, 0);
+#pragma omp for schedule(static)
+      for (std::size_t z = 0; z < d.nz; ++z)
+        for (std::size_t y = 0; y < d.ny; ++y)
+          for (std::size_t x = 0; x < d.nx; ++x) {
+            const auto id = comps.ids(z, y, x);
+            if (!id) continue;
+            for (const auto& o : kN6) {
+              const long zz = static_cast<long>(z) + o[0], yy = static_cast<long>(y) + o[1],
+                         xx = static_cast<long>(x) + o[2];
+              if (zz < 0 || yy < 0 || xx < 0 || zz >= static_cast<long>(d.nz) ||
+                  yy >= static_cast<long>(d.ny) || xx >= static_cast<long>(d.nx))
+                continue;
+              const auto l = lab(static_cast<std::size_t>(zz), static_cast<std::size_t>(yy),
+                                 static_cast<std::size_t>(xx));
+              if (l == kVoid) continue;
+              fa[id] += 1;
+              fn[id] += l == kNaK;
+            }
           }
-        }
+#pragma omp critical
+      for (std::size_t id = 0; id <= n; ++id) {
+        faces_nak[id] += fn[id];
+        faces_all[id] += fa[id];
+      }
+    }
     // A void in the NaK: mostly bounded by NaK (the rest by the pellet or the crack). The air
     // spaces of the cell border the housing and the Al instead.
     std::vector<std::uint8_t> is_void(n + 1, 0);
@@ -1004,24 +1086,65 @@ SegmentResult segment(HostView<const float, 3> volume, const SegmentParams& para
         is_void[id] = 1;
       }
     }
-    Mask voids({d.nz, d.ny, d.nx});
-#pragma omp parallel for schedule(static)
-    for (std::size_t i = 0; i < d.size(); ++i) {
-      const auto id = comps.ids.data()[i];
-      voids.data()[i] = id && is_void[id];
-      if (id && speck[id]) lab.data()[i] = kNaK;
-    }
+    std::vector<Box> boxes(n + 1, Box{d.nz, 0, d.ny, 0, d.nx, 0});
+    for (std::size_t z = 0; z < d.nz; ++z)
+      for (std::size_t y = 0; y < d.ny; ++y)
+        for (std::size_t x = 0; x < d.nx; ++x) {
+          const std::size_t i = (z * d.ny + y) * d.nx + x;
+          const auto id = comps.ids.data()[i];
+          if (!id) continue;
+          if (speck[id]) lab.data()[i] = kNaK;
+          if (!is_void[id]) continue;
+          auto& b = boxes[id];
+          b.z0 = std::min(b.z0, z);
+          b.z1 = std::max(b.z1, z + 1);
+          b.y0 = std::min(b.y0, y);
+          b.y1 = std::max(b.y1, y + 1);
+          b.x0 = std::min(b.x0, x);
+          b.x1 = std::max(b.x1, x + 1);
+        }
+    log.debug("segment: voids: faces and boxes in ", vw.lap(), " s");
+    // Touching voids split by the watershed, each void component on its own box.
     result.void_ids = HostArray<std::uint32_t, 3>({d.nz, d.ny, d.nx}, 0u);
-    const Box vb = bounding_box(voids, 1);
-    if (!vb.empty()) {
-      auto sub = crop(voids.cview(), vb);
+    std::uint32_t next = 0;
+    // A gas body of more than a million voxels (a 60-voxel radius) is a space of the cell,
+    // not touching bubbles: it keeps one id (the watershed would take minutes on it).
+    const std::size_t max_split = std::size_t{1} << 20;
+    for (std::size_t id = 1; id <= n; ++id) {
+      if (!is_void[id]) continue;
+      if (comps.sizes[id - 1] > max_split) {
+        ++next;
+        const auto v = next;
+        const Box& b = boxes[id];
+        for (std::size_t z = b.z0; z < b.z1; ++z)
+          for (std::size_t y = b.y0; y < b.y1; ++y)
+            for (std::size_t x = b.x0; x < b.x1; ++x)
+              if (comps.ids(z, y, x) == id) result.void_ids(z, y, x) = v;
+        continue;
+      }
+      Box b = boxes[id];
+      b.z0 = b.z0 > 0 ? b.z0 - 1 : 0;
+      b.y0 = b.y0 > 0 ? b.y0 - 1 : 0;
+      b.x0 = b.x0 > 0 ? b.x0 - 1 : 0;
+      b.z1 = std::min(d.nz, b.z1 + 1);
+      b.y1 = std::min(d.ny, b.y1 + 1);
+      b.x1 = std::min(d.nx, b.x1 + 1);
+      Mask sub(b.shape());
+      for (std::size_t z = b.z0; z < b.z1; ++z)
+        for (std::size_t y = b.y0; y < b.y1; ++y)
+          for (std::size_t x = b.x0; x < b.x1; ++x)
+            sub(z - b.z0, y - b.y0, x - b.x0) = comps.ids(z, y, x) == id;
       auto split = itk::split_touching(sub.cview(), params.void_split_h_px);
-      for (std::size_t z = vb.z0; z < vb.z1; ++z)
-        for (std::size_t y = vb.y0; y < vb.y1; ++y)
-          for (std::size_t x = vb.x0; x < vb.x1; ++x)
-            result.void_ids(z, y, x) = split.ids(z - vb.z0, y - vb.y0, x - vb.x0);
-      result.void_count = split.sizes.size();
+      for (std::size_t z = b.z0; z < b.z1; ++z)
+        for (std::size_t y = b.y0; y < b.y1; ++y)
+          for (std::size_t x = b.x0; x < b.x1; ++x) {
+            const auto v = split.ids(z - b.z0, y - b.y0, x - b.x0);
+            if (v) result.void_ids(z, y, x) = next + v;
+          }
+      next += static_cast<std::uint32_t>(split.sizes.size());
     }
+    result.void_count = next;
+    log.debug("segment: voids: ", next, " voids split in ", vw.lap(), " s");
   }
   stage("voids");
 

@@ -77,7 +77,36 @@ HostArray<float, 3> gaussian_raw(const float* data, std::size_t nz, std::size_t 
 
 }  // namespace
 
+namespace {
+
+// Comparators (i, j) of Batcher's odd-even merge sort of 32 wires that the 16th output (index
+// 15) depends on: with wires 27, 28 at -infinity and 29-31 at +infinity, it is the median of
+// wires 0-26.
+struct MedianNetwork {
+  std::vector<std::pair<int, int>> pairs;
+  MedianNetwork() {
+    constexpr int n = 32;
+    std::vector<std::pair<int, int>> all;
+    for (int p = 1; p < n; p <<= 1)
+      for (int k = p; k >= 1; k >>= 1)
+        for (int j = k % p; j + k < n; j += 2 * k)
+          for (int i = 0; i < std::min(k, n - j - k); ++i)
+            if ((i + j) / (2 * p) == (i + j + k) / (2 * p)) all.emplace_back(i + j, i + j + k);
+    std::vector<char> live(n, 0);
+    live[15] = 1;
+    for (auto it = all.rbegin(); it != all.rend(); ++it)
+      if (live[static_cast<std::size_t>(it->first)] || live[static_cast<std::size_t>(it->second)]) {
+        live[static_cast<std::size_t>(it->first)] = live[static_cast<std::size_t>(it->second)] = 1;
+        pairs.push_back(*it);
+      }
+    std::reverse(pairs.begin(), pairs.end());
+  }
+};
+
+}  // namespace
+
 HostArray<float, 3> median3(HostView<const float, 3> image) {
+  static const MedianNetwork network;
   const std::size_t nz = image.extent(0), ny = image.extent(1), nx = image.extent(2);
   HostArray<float, 3> out({nz, ny, nx});
   const float* in = image.data();
@@ -85,44 +114,42 @@ HostArray<float, 3> median3(HostView<const float, 3> image) {
     return static_cast<std::size_t>(
         std::clamp<std::ptrdiff_t>(i, 0, static_cast<std::ptrdiff_t>(n) - 1));
   };
+  constexpr float inf = std::numeric_limits<float>::infinity();
 #pragma omp parallel
   {
-    // Column x: the nine values at (z + dz, y + dy, x), sorted, with a sentinel.
-    std::vector<std::array<float, 10>> cols(nx);
+    // Wire w holds, for every x of the row, one of the 27 neighbours (or a padding value):
+    // the network runs on whole rows at once, min and max over arrays.
+    std::vector<float> wires(32 * nx);
 #pragma omp for schedule(static) collapse(2)
     for (std::size_t z = 0; z < nz; ++z)
       for (std::size_t y = 0; y < ny; ++y) {
-        const float* rows[9];
-        int k = 0;
+        // The padding wires take part in the exchanges: set them for every row.
+        for (std::size_t p = 27; p < 32; ++p)
+          std::fill(wires.begin() + static_cast<long>(p * nx),
+                    wires.begin() + static_cast<long>((p + 1) * nx), p < 29 ? -inf : inf);
+        std::size_t w = 0;
         for (int dz = -1; dz <= 1; ++dz)
-          for (int dy = -1; dy <= 1; ++dy)
-            rows[k++] = in + (clampi(static_cast<std::ptrdiff_t>(z) + dz, nz) * ny +
-                              clampi(static_cast<std::ptrdiff_t>(y) + dy, ny)) *
-                                 nx;
-        for (std::size_t x = 0; x < nx; ++x) {
-          auto& c = cols[x];
-          for (int i = 0; i < 9; ++i)
-            c[static_cast<std::size_t>(i)] = rows[i][x];
-          std::sort(c.begin(), c.begin() + 9);
-          c[9] = std::numeric_limits<float>::infinity();
-        }
-        float* o = out.data() + (z * ny + y) * nx;
-        for (std::size_t x = 0; x < nx; ++x) {
-          const auto& a = cols[x > 0 ? x - 1 : 0];
-          const auto& b = cols[x];
-          const auto& c = cols[x + 1 < nx ? x + 1 : nx - 1];
-          std::size_t i = 0, j = 0, l = 0;
-          for (int step = 0; step < 13; ++step) {
-            if (a[i] <= b[j] && a[i] <= c[l]) {
-              ++i;
-            } else if (b[j] <= c[l]) {
-              ++j;
-            } else {
-              ++l;
+          for (int dy = -1; dy <= 1; ++dy) {
+            const float* row = in + (clampi(static_cast<std::ptrdiff_t>(z) + dz, nz) * ny +
+                                     clampi(static_cast<std::ptrdiff_t>(y) + dy, ny)) *
+                                        nx;
+            for (int dx = -1; dx <= 1; ++dx, ++w) {
+              float* dst = wires.data() + w * nx;
+              for (std::size_t x = 0; x < nx; ++x)
+                dst[x] = row[clampi(static_cast<std::ptrdiff_t>(x) + dx, nx)];
             }
           }
-          o[x] = std::min({a[i], b[j], c[l]});
+        for (const auto& [i, j] : network.pairs) {
+          float* a = wires.data() + static_cast<std::size_t>(i) * nx;
+          float* b = wires.data() + static_cast<std::size_t>(j) * nx;
+          for (std::size_t x = 0; x < nx; ++x) {
+            const float lo = std::min(a[x], b[x]), hi = std::max(a[x], b[x]);
+            a[x] = lo;
+            b[x] = hi;
+          }
         }
+        std::copy(wires.begin() + 15 * static_cast<long>(nx),
+                  wires.begin() + 16 * static_cast<long>(nx), out.data() + (z * ny + y) * nx);
       }
   }
   return out;
