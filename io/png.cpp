@@ -15,6 +15,7 @@
 #include <cstring>
 #include <limits>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "core/error.hpp"
@@ -72,20 +73,25 @@ struct PngReader {
   PngReader& operator=(const PngReader&) = delete;
 };
 
-bool encode_gray8(PngWriter* w, std::FILE* fp, const std::uint8_t* pixels, png_uint_32 rows,
-                  png_uint_32 cols, const char* key, const char* text) {
+// Writes `rows` rows of `channels` 8-bit samples per pixel (1: grey, 3: RGB), with one text
+// chunk when `text` is not empty.
+bool encode8(PngWriter* w, std::FILE* fp, const std::uint8_t* pixels, png_uint_32 rows,
+             png_uint_32 cols, int channels, const char* key, const char* text) {
   if (setjmp(png_jmpbuf(w->png))) return false;
   png_init_io(w->png, fp);
-  png_set_IHDR(w->png, w->info, cols, rows, 8, PNG_COLOR_TYPE_GRAY, PNG_INTERLACE_NONE,
+  png_set_IHDR(w->png, w->info, cols, rows, 8,
+               channels == 3 ? PNG_COLOR_TYPE_RGB : PNG_COLOR_TYPE_GRAY, PNG_INTERLACE_NONE,
                PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
   png_text chunk{};
-  chunk.compression = PNG_TEXT_COMPRESSION_NONE;
-  chunk.key = const_cast<char*>(key);
-  chunk.text = const_cast<char*>(text);
-  png_set_text(w->png, w->info, &chunk, 1);
+  if (text != nullptr && *text != '\0') {
+    chunk.compression = PNG_TEXT_COMPRESSION_NONE;
+    chunk.key = const_cast<char*>(key);
+    chunk.text = const_cast<char*>(text);
+    png_set_text(w->png, w->info, &chunk, 1);
+  }
   png_write_info(w->png, w->info);
   for (png_uint_32 r = 0; r < rows; ++r)
-    png_write_row(w->png, pixels + std::size_t{r} * cols);
+    png_write_row(w->png, pixels + std::size_t{r} * cols * static_cast<std::size_t>(channels));
   png_write_end(w->png, w->info);
   return true;
 }
@@ -176,9 +182,8 @@ PreviewWindow write_png_preview(const fs::path& file, HostView<const float, 2> i
   PngWriter writer;
   XCT_CHECK(writer.info != nullptr, ErrorKind::OutputIO, "libpng cannot start writing ",
             file.string());
-  const bool encoded =
-      encode_gray8(&writer, fp.get(), pixels.data(), static_cast<png_uint_32>(rows),
-                   static_cast<png_uint_32>(cols), "xct:window", text);
+  const bool encoded = encode8(&writer, fp.get(), pixels.data(), static_cast<png_uint_32>(rows),
+                               static_cast<png_uint_32>(cols), 1, "xct:window", text);
   XCT_CHECK(encoded, ErrorKind::OutputIO, "cannot write PNG ", file.string(), ": ",
             writer.message.text);
   const bool flushed = std::fflush(fp.get()) == 0;
@@ -188,7 +193,41 @@ PreviewWindow write_png_preview(const fs::path& file, HostView<const float, 2> i
   return w;
 }
 
-HostArray<std::uint8_t, 2> read_png_gray8(const fs::path& file) {
+void write_png_rgb(const fs::path& file, HostView<const std::uint8_t, 3> rgb,
+                   const std::string& text) {
+  const std::size_t rows = rgb.extent(0), cols = rgb.extent(1);
+  constexpr std::size_t kMaxSide = 0x7fffffff;  // the PNG limit
+  XCT_CHECK(rows > 0 && cols > 0 && rows <= kMaxSide && cols <= kMaxSide && rgb.extent(2) == 3,
+            ErrorKind::Internal, "cannot write an RGB PNG of ", rows, " x ", cols, " x ",
+            rgb.extent(2), ": ", file.string());
+  std::vector<std::uint8_t> pixels(rows * cols * 3);
+  for (std::size_t r = 0; r < rows; ++r)
+    for (std::size_t c = 0; c < cols; ++c)
+      for (std::size_t k = 0; k < 3; ++k)
+        pixels[(r * cols + c) * 3 + k] = rgb(r, c, k);
+  AtomicFile out(file);
+  FilePtr fp(std::fopen(out.temp_path().c_str(), "wb"));
+  XCT_CHECK(fp != nullptr, ErrorKind::OutputIO, "cannot open ", out.temp_path().string(),
+            " for writing: ", std::strerror(errno));
+  PngWriter writer;
+  XCT_CHECK(writer.info != nullptr, ErrorKind::OutputIO, "libpng cannot start writing ",
+            file.string());
+  const bool encoded = encode8(&writer, fp.get(), pixels.data(), static_cast<png_uint_32>(rows),
+                               static_cast<png_uint_32>(cols), 3, "xct:overlay", text.c_str());
+  XCT_CHECK(encoded, ErrorKind::OutputIO, "cannot write PNG ", file.string(), ": ",
+            writer.message.text);
+  const bool flushed = std::fflush(fp.get()) == 0;
+  XCT_CHECK(flushed && std::fclose(fp.release()) == 0, ErrorKind::OutputIO, "cannot write PNG ",
+            file.string(), ": ", std::strerror(errno));
+  out.commit();
+}
+
+namespace {
+
+// Reads an 8-bit PNG of `channels` samples per pixel (1: grey, 3: RGB) into `out`, sized by
+// `make(rows, cols)`.
+template <typename Make>
+void read_png8(const fs::path& file, int channels, Make make) {
   std::error_code ec;
   XCT_CHECK(fs::exists(file, ec), ErrorKind::InputMissing, "PNG file not found: ", file.string());
   FilePtr fp(std::fopen(file.c_str(), "rb"));
@@ -207,14 +246,35 @@ HostArray<std::uint8_t, 2> read_png_gray8(const fs::path& file) {
   const png_uint_32 rows = png_get_image_height(reader.png, reader.info);
   const int depth = png_get_bit_depth(reader.png, reader.info);
   const int colour = png_get_color_type(reader.png, reader.info);
-  XCT_CHECK(depth == 8 && colour == PNG_COLOR_TYPE_GRAY, ErrorKind::BadData, file.string(),
-            " is not an 8-bit greyscale PNG (bit depth ", depth, ", colour type ", colour, ")");
-  HostArray<std::uint8_t, 2> image({rows, cols});
+  const int want = channels == 3 ? PNG_COLOR_TYPE_RGB : PNG_COLOR_TYPE_GRAY;
+  XCT_CHECK(depth == 8 && colour == want, ErrorKind::BadData, file.string(), " is not an 8-bit ",
+            channels == 3 ? "RGB" : "greyscale", " PNG (bit depth ", depth, ", colour type ",
+            colour, ")");
+  std::uint8_t* data = make(std::size_t{rows}, std::size_t{cols});
   std::vector<png_bytep> row_ptrs(rows);
   for (png_uint_32 r = 0; r < rows; ++r)
-    row_ptrs[r] = image.data() + std::size_t{r} * cols;
+    row_ptrs[r] = data + std::size_t{r} * cols * static_cast<std::size_t>(channels);
   XCT_CHECK(decode_rows(&reader, row_ptrs.data()), ErrorKind::BadData, "cannot read PNG ",
             file.string(), ": ", reader.message.text);
+}
+
+}  // namespace
+
+HostArray<std::uint8_t, 2> read_png_gray8(const fs::path& file) {
+  HostArray<std::uint8_t, 2> image;
+  read_png8(file, 1, [&](std::size_t rows, std::size_t cols) {
+    image = HostArray<std::uint8_t, 2>({rows, cols});
+    return image.data();
+  });
+  return image;
+}
+
+HostArray<std::uint8_t, 3> read_png_rgb(const fs::path& file) {
+  HostArray<std::uint8_t, 3> image;
+  read_png8(file, 3, [&](std::size_t rows, std::size_t cols) {
+    image = HostArray<std::uint8_t, 3>({rows, cols, 3});
+    return image.data();
+  });
   return image;
 }
 

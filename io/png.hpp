@@ -2,6 +2,7 @@
 #pragma once
 
 #include <filesystem>
+#include <string>
 
 #include "core/array.hpp"
 
@@ -27,5 +28,11 @@ PreviewWindow write_png_preview(const std::filesystem::path& file, HostView<cons
 
 // Reads an 8-bit greyscale PNG (rows, cols); for tests and tools.
 HostArray<std::uint8_t, 2> read_png_gray8(const std::filesystem::path& file);
+
+// Writes an 8-bit RGB image (rows, cols, 3) as a PNG, atomically, with `text` (when not empty)
+// in an "xct:overlay" tEXt chunk; and reads one back.
+void write_png_rgb(const std::filesystem::path& file, HostView<const std::uint8_t, 3> rgb,
+                   const std::string& text = {});
+HostArray<std::uint8_t, 3> read_png_rgb(const std::filesystem::path& file);
 
 }  // namespace xct

@@ -1,109 +1,19 @@
-// Label overlays as RGB PNGs through libpng.
-//
-// libpng reports errors by longjmp: the functions that call setjmp hold only plain data, RAII
-// owners live in their callers, and a failure comes back as `false` with libpng's message,
-// thrown by the caller as an xct::Error (as io/png.cpp does for greyscale previews).
+// Label overlays, written as RGB PNGs by io/png.hpp.
 #include "segment/overlay.hpp"
 
-#include <png.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <cmath>
-#include <csetjmp>
 #include <cstdio>
-#include <cstring>
 #include <memory>
 
 #include "core/error.hpp"
-#include "io/atomic_file.hpp"
+#include "io/png.hpp"
 
 namespace fs = std::filesystem;
 
 namespace xct::seg {
 
 namespace {
-
-struct PngMessage {
-  char text[256] = {};
-};
-
-void on_png_error(png_structp png, png_const_charp msg) {
-  auto* m = static_cast<PngMessage*>(png_get_error_ptr(png));
-  std::snprintf(m->text, sizeof m->text, "%s", msg ? msg : "unknown libpng error");
-  png_longjmp(png, 1);
-}
-void on_png_warning(png_structp, png_const_charp) {}  // libpng must not print
-
-struct FileCloser {
-  void operator()(std::FILE* f) const {
-    if (f) std::fclose(f);
-  }
-};
-using FilePtr = std::unique_ptr<std::FILE, FileCloser>;
-
-struct PngWriter {
-  PngMessage message;
-  png_structp png = nullptr;
-  png_infop info = nullptr;
-  PngWriter() {
-    png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &message, on_png_error, on_png_warning);
-    if (png) info = png_create_info_struct(png);
-  }
-  ~PngWriter() { png_destroy_write_struct(&png, &info); }
-  PngWriter(const PngWriter&) = delete;
-  PngWriter& operator=(const PngWriter&) = delete;
-};
-
-struct PngReader {
-  PngMessage message;
-  png_structp png = nullptr;
-  png_infop info = nullptr;
-  PngReader() {
-    png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &message, on_png_error, on_png_warning);
-    if (png) info = png_create_info_struct(png);
-  }
-  ~PngReader() { png_destroy_read_struct(&png, &info, nullptr); }
-  PngReader(const PngReader&) = delete;
-  PngReader& operator=(const PngReader&) = delete;
-};
-
-bool encode_rgb8(PngWriter* w, std::FILE* fp, const std::uint8_t* pixels, png_uint_32 rows,
-                 png_uint_32 cols, const char* text) {
-  if (setjmp(png_jmpbuf(w->png))) return false;
-  png_init_io(w->png, fp);
-  png_set_IHDR(w->png, w->info, cols, rows, 8, PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE,
-               PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
-  png_text chunk{};
-  if (text != nullptr && *text != '\0') {
-    chunk.compression = PNG_TEXT_COMPRESSION_NONE;
-    chunk.key = const_cast<char*>("xct:overlay");
-    chunk.text = const_cast<char*>(text);
-    png_set_text(w->png, w->info, &chunk, 1);
-  }
-  png_write_info(w->png, w->info);
-  for (png_uint_32 r = 0; r < rows; ++r)
-    png_write_row(w->png, pixels + std::size_t{r} * cols * 3);
-  png_write_end(w->png, w->info);
-  return true;
-}
-
-bool decode_header(PngReader* r, std::FILE* fp) {
-  if (setjmp(png_jmpbuf(r->png))) return false;
-  png_init_io(r->png, fp);
-  png_set_sig_bytes(r->png, 8);
-  png_read_info(r->png, r->info);
-  return true;
-}
-
-bool decode_rows(PngReader* r, png_bytepp rows) {
-  if (setjmp(png_jmpbuf(r->png))) return false;
-  png_set_interlace_handling(r->png);
-  png_read_update_info(r->png, r->info);
-  png_read_image(r->png, rows);
-  png_read_end(r->png, nullptr);
-  return true;
-}
 
 double percentile_of(std::vector<float>& v, double p) {
   const double pos = p / 100.0 * static_cast<double>(v.size() - 1);
@@ -226,65 +136,6 @@ std::vector<fs::path> write_overlays(const fs::path& folder, const std::string& 
     write_png_rgb(files.back(), rgb.cview(), text);
   }
   return files;
-}
-
-void write_png_rgb(const fs::path& file, HostView<const std::uint8_t, 3> rgb,
-                   const std::string& text) {
-  const std::size_t rows = rgb.extent(0), cols = rgb.extent(1);
-  constexpr std::size_t kMaxSide = 0x7fffffff;  // the PNG limit
-  XCT_CHECK(rows > 0 && cols > 0 && rows <= kMaxSide && cols <= kMaxSide && rgb.extent(2) == 3,
-            ErrorKind::Internal, "cannot write an RGB PNG of ", rows, " x ", cols, " x ",
-            rgb.extent(2), ": ", file.string());
-  std::vector<std::uint8_t> pixels(rows * cols * 3);
-  for (std::size_t r = 0; r < rows; ++r)
-    for (std::size_t c = 0; c < cols; ++c)
-      for (std::size_t k = 0; k < 3; ++k)
-        pixels[(r * cols + c) * 3 + k] = rgb(r, c, k);
-  AtomicFile out(file);
-  FilePtr fp(std::fopen(out.temp_path().c_str(), "wb"));
-  XCT_CHECK(fp != nullptr, ErrorKind::OutputIO, "cannot open ", out.temp_path().string(),
-            " for writing: ", std::strerror(errno));
-  PngWriter writer;
-  XCT_CHECK(writer.info != nullptr, ErrorKind::OutputIO, "libpng cannot start writing ",
-            file.string());
-  const bool encoded = encode_rgb8(&writer, fp.get(), pixels.data(), static_cast<png_uint_32>(rows),
-                                   static_cast<png_uint_32>(cols), text.c_str());
-  XCT_CHECK(encoded, ErrorKind::OutputIO, "cannot write PNG ", file.string(), ": ",
-            writer.message.text);
-  const bool flushed = std::fflush(fp.get()) == 0;
-  XCT_CHECK(flushed && std::fclose(fp.release()) == 0, ErrorKind::OutputIO, "cannot write PNG ",
-            file.string(), ": ", std::strerror(errno));
-  out.commit();
-}
-
-HostArray<std::uint8_t, 3> read_png_rgb(const fs::path& file) {
-  std::error_code ec;
-  XCT_CHECK(fs::exists(file, ec), ErrorKind::InputMissing, "PNG file not found: ", file.string());
-  FilePtr fp(std::fopen(file.c_str(), "rb"));
-  XCT_CHECK(fp != nullptr, ErrorKind::InputMissing, "cannot open ", file.string(), ": ",
-            std::strerror(errno));
-  png_byte signature[8] = {};
-  const bool is_png =
-      std::fread(signature, 1, 8, fp.get()) == 8 && png_sig_cmp(signature, 0, 8) == 0;
-  XCT_CHECK(is_png, ErrorKind::BadData, file.string(), " is not a PNG file");
-  PngReader reader;
-  XCT_CHECK(reader.info != nullptr, ErrorKind::Internal, "libpng cannot start reading ",
-            file.string());
-  XCT_CHECK(decode_header(&reader, fp.get()), ErrorKind::BadData, "cannot read PNG ", file.string(),
-            ": ", reader.message.text);
-  const png_uint_32 cols = png_get_image_width(reader.png, reader.info);
-  const png_uint_32 rows = png_get_image_height(reader.png, reader.info);
-  const int depth = png_get_bit_depth(reader.png, reader.info);
-  const int colour = png_get_color_type(reader.png, reader.info);
-  XCT_CHECK(depth == 8 && colour == PNG_COLOR_TYPE_RGB, ErrorKind::BadData, file.string(),
-            " is not an 8-bit RGB PNG (bit depth ", depth, ", colour type ", colour, ")");
-  HostArray<std::uint8_t, 3> image({rows, cols, 3});
-  std::vector<png_bytep> row_ptrs(rows);
-  for (png_uint_32 r = 0; r < rows; ++r)
-    row_ptrs[r] = image.data() + std::size_t{r} * cols * 3;
-  XCT_CHECK(decode_rows(&reader, row_ptrs.data()), ErrorKind::BadData, "cannot read PNG ",
-            file.string(), ": ", reader.message.text);
-  return image;
 }
 
 }  // namespace xct::seg

@@ -74,11 +74,4 @@ std::vector<std::filesystem::path> write_overlays(const std::filesystem::path& f
                                                   const std::array<std::size_t, 3>& point,
                                                   const GreyWindow& window, bool outlines = true);
 
-// An 8-bit RGB PNG of `rgb` (rows, cols, 3), written atomically, with an optional tEXt chunk
-// "xct:overlay" holding `text`.
-void write_png_rgb(const std::filesystem::path& file, HostView<const std::uint8_t, 3> rgb,
-                   const std::string& text = {});
-// Reads an 8-bit RGB PNG (rows, cols, 3); for tests and tools.
-HostArray<std::uint8_t, 3> read_png_rgb(const std::filesystem::path& file);
-
 }  // namespace xct::seg

@@ -375,25 +375,34 @@ SegmentResult segment(HostView<const float, 3> volume, const SegmentParams& para
       if (airy >= 3) use = air;
     }
     std::vector<double> solid(nbins, 0.0), all(nbins, 0.0);
-    for (std::size_t z = 0; z < d.nz; ++z) {
-      if (!use[z]) continue;
-      for (std::size_t y = 0; y < d.ny; ++y)
-        for (std::size_t x = 0; x < d.nx; ++x) {
-          const auto b = static_cast<std::size_t>(std::lround(radius(y, x)));
-          all[b] += 1;
-          solid[b] += near_nas(z, y, x) || weak(z, y, x) >= t_gas;
-        }
-    }
+    auto accumulate = [&](const std::vector<char>& slices) {
+      std::fill(solid.begin(), solid.end(), 0.0);
+      std::fill(all.begin(), all.end(), 0.0);
+      for (std::size_t z = 0; z < d.nz; ++z) {
+        if (!slices[z]) continue;
+        for (std::size_t y = 0; y < d.ny; ++y)
+          for (std::size_t x = 0; x < d.nx; ++x) {
+            const auto b = static_cast<std::size_t>(std::lround(radius(y, x)));
+            all[b] += 1;
+            solid[b] += near_nas(z, y, x) || weak(z, y, x) >= t_gas;
+          }
+      }
+    };
     auto fraction = [&](std::size_t b) { return all[b] > 0 ? solid[b] / all[b] : 0.0; };
     // The wall is the ring of radii where nearly every voxel holds material: its peak, and the
     // level inside it (slices of gas, Al, NaK and pellet). Edges where the fraction crosses
     // half-way, interpolated between bins.
-    std::size_t last = 0;
-    for (std::size_t b = 0; b < nbins; ++b)
-      if (all[b] > 0) last = b;
-    std::size_t peak = 0;
-    for (std::size_t b = last / 2; b <= last; ++b)
-      if (fraction(b) > fraction(peak)) peak = b;
+    std::size_t last = 0, peak = 0;
+    auto find_peak = [&] {
+      last = 0;
+      for (std::size_t b = 0; b < nbins; ++b)
+        if (all[b] > 0) last = b;
+      peak = 0;
+      for (std::size_t b = last / 2; b <= last; ++b)
+        if (fraction(b) > fraction(peak)) peak = b;
+    };
+    accumulate(use);
+    find_peak();
     auto crossing = [&](std::size_t from, int step, double level) {
       std::size_t b = from;
       while (true) {
@@ -419,7 +428,9 @@ SegmentResult segment(HostView<const float, 3> volume, const SegmentParams& para
                      inside.end());
     const double level = inside.empty() ? 0 : inside[inside.size() / 2];
     double inner = result.cylinder.radius;
-    if (fraction(peak) > 0.8 && fraction(peak) - level > 0.1)
+    log.debug("segment: wall profile peak ", fraction(peak), " at radius ", peak, ", inside ",
+              level, " (", std::count(use.begin(), use.end(), 1), " slices)");
+    if (fraction(peak) > 0.6 && fraction(peak) - level > 0.1)
       inner =
           crossing(std::min<std::size_t>(peak, static_cast<std::size_t>(result.cylinder.radius)),
                    -1, 0.5 * (fraction(peak) + level));
@@ -965,7 +976,56 @@ SegmentResult segment(HostView<const float, 3> volume, const SegmentParams& para
     itk::Components comps;
     HostArray<float, 3> depth;
     if (!roi.empty()) {
-      comps = itk::connected_components(solid.cview(), false);
+      // A voxel or two of blurred crack above the threshold must not join a chip to the
+      // pellet: the pieces are told apart with the crack one voxel wider, then the voxels set
+      // aside go back to the piece most of their neighbours belong to.
+      auto crack_roi = crop(crack.cview(), roi);
+      auto wide = dilate6(crack_roi.cview(), 1);
+      Mask core(shape);
+      for (std::size_t i = 0; i < core.size(); ++i)
+        core.data()[i] = solid.data()[i] && !wide.data()[i];
+      comps = itk::connected_components(core.cview(), false);
+      const std::size_t rz = shape[0], ry = shape[1], rx = shape[2];
+      for (int pass = 0; pass < 2; ++pass) {
+        auto ids = comps.ids.clone();
+        for (std::size_t z = 0; z < rz; ++z)
+          for (std::size_t y = 0; y < ry; ++y)
+            for (std::size_t x = 0; x < rx; ++x) {
+              const std::size_t i = (z * ry + y) * rx + x;
+              if (!solid.data()[i] || ids.data()[i]) continue;
+              std::uint32_t best = 0;
+              int best_n = 0;
+              for (const auto& o : kN6) {
+                const long zz = static_cast<long>(z) + o[0], yy = static_cast<long>(y) + o[1],
+                           xx = static_cast<long>(x) + o[2];
+                if (zz < 0 || yy < 0 || xx < 0 || zz >= static_cast<long>(rz) ||
+                    yy >= static_cast<long>(ry) || xx >= static_cast<long>(rx))
+                  continue;
+                const auto id = ids(static_cast<std::size_t>(zz), static_cast<std::size_t>(yy),
+                                    static_cast<std::size_t>(xx));
+                if (!id) continue;
+                int n = 0;
+                for (const auto& q : kN6) {
+                  const long z2 = static_cast<long>(z) + q[0], y2 = static_cast<long>(y) + q[1],
+                             x2 = static_cast<long>(x) + q[2];
+                  if (z2 >= 0 && y2 >= 0 && x2 >= 0 && z2 < static_cast<long>(rz) &&
+                      y2 < static_cast<long>(ry) && x2 < static_cast<long>(rx) &&
+                      ids(static_cast<std::size_t>(z2), static_cast<std::size_t>(y2),
+                          static_cast<std::size_t>(x2)) == id)
+                    ++n;
+                }
+                if (n > best_n) {
+                  best = id;
+                  best_n = n;
+                }
+              }
+              comps.ids.data()[i] = best;
+            }
+      }
+      // Sizes after the voxels went back.
+      std::fill(comps.sizes.begin(), comps.sizes.end(), 0);
+      for (std::size_t i = 0; i < comps.ids.size(); ++i)
+        if (comps.ids.data()[i]) ++comps.sizes[comps.ids.data()[i] - 1];
       auto env_roi = crop(env.cview(), roi);
       depth = itk::inside_distance(env_roi.cview());
     }

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "io/png.hpp"
 #include "segment/overlay.hpp"
 #include "tests/support/test_support.hpp"
 
@@ -139,7 +140,7 @@ TEST_F(SegmentCli, WritesEveryOutputScoresAndWritesMetricsLast) {
   for (const char* set : {"centre", "crack"}) {
     for (const char* plane : {"xy", "xz", "yz"}) {
       const fs::path png = o / (std::string("overlay_") + set + "_" + plane + ".png");
-      const auto rgb = seg::read_png_rgb(png);
+      const auto rgb = read_png_rgb(png);
       EXPECT_EQ(rgb.extent(0), kSide * kOverlayScale) << png;
       EXPECT_EQ(rgb.extent(1), kSide * kOverlayScale) << png;
       std::size_t coloured = 0;
