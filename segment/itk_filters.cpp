@@ -17,20 +17,6 @@
 
 namespace xct::seg::itk {
 
-namespace {
-
-// ITK reports failures as exceptions of its own; xct's are one-line errors.
-template <typename F>
-auto guarded(const char* what, F&& f) {
-  try {
-    return f();
-  } catch (const ::itk::ExceptionObject& e) {
-    XCT_THROW(ErrorKind::Internal, what, " failed in ITK: ", e.GetDescription());
-  }
-}
-
-}  // namespace
-
 void set_threads(int threads) {
   const int n =
       threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));

@@ -8,11 +8,22 @@
 #include <cstring>
 
 #include "core/array.hpp"
+#include "core/error.hpp"
 
 namespace xct::seg::itk {
 
 template <typename T>
 using Image3 = ::itk::Image<T, 3>;
+
+// Runs `f`, turning ITK's exceptions into xct's one-line errors.
+template <typename F>
+auto guarded(const char* what, F&& f) {
+  try {
+    return f();
+  } catch (const ::itk::ExceptionObject& e) {
+    XCT_THROW(ErrorKind::Internal, what, " failed in ITK: ", e.GetDescription());
+  }
+}
 
 template <typename T>
 typename Image3<T>::Pointer to_itk(HostView<const T, 3> view) {

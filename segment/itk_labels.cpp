@@ -16,15 +16,6 @@ namespace xct::seg::itk {
 
 namespace {
 
-template <typename F>
-auto guarded(const char* what, F&& f) {
-  try {
-    return f();
-  } catch (const ::itk::ExceptionObject& e) {
-    XCT_THROW(ErrorKind::Internal, what, " failed in ITK: ", e.GetDescription());
-  }
-}
-
 Components relabelled(Image3<std::uint32_t>* ids) {
   using Relabel = ::itk::RelabelComponentImageFilter<Image3<std::uint32_t>, Image3<std::uint32_t>>;
   auto relabel = Relabel::New();

@@ -33,33 +33,35 @@ struct Box {
   std::size_t z0 = 0, z1 = 0, y0 = 0, y1 = 0, x0 = 0, x1 = 0;
   bool empty() const { return z1 <= z0 || y1 <= y0 || x1 <= x0; }
   std::array<std::size_t, 3> shape() const { return {z1 - z0, y1 - y0, x1 - x0}; }
+  // An empty box to `add` voxels to, in a volume of `d`.
+  static Box none(std::size_t nz, std::size_t ny, std::size_t nx) { return {nz, 0, ny, 0, nx, 0}; }
+  void add(std::size_t z, std::size_t y, std::size_t x) {
+    z0 = std::min(z0, z);
+    z1 = std::max(z1, z + 1);
+    y0 = std::min(y0, y);
+    y1 = std::max(y1, y + 1);
+    x0 = std::min(x0, x);
+    x1 = std::max(x1, x + 1);
+  }
+  // Grown by `m` on every side, clipped to a volume of nz x ny x nx.
+  Box grown(std::size_t m, std::size_t nz, std::size_t ny, std::size_t nx) const {
+    return {z0 > m ? z0 - m : 0,  std::min(nz, z1 + m), y0 > m ? y0 - m : 0,
+            std::min(ny, y1 + m), x0 > m ? x0 - m : 0,  std::min(nx, x1 + m)};
+  }
 };
 
 // The bounding box of a mask's set voxels, grown by `margin` and clipped to the volume.
 Box bounding_box(const Mask& mask, std::size_t margin) {
   const Dims d{mask.extent(0), mask.extent(1), mask.extent(2)};
-  Box b{d.nz, 0, d.ny, 0, d.nx, 0};
+  Box b = Box::none(d.nz, d.ny, d.nx);
   for (std::size_t z = 0; z < d.nz; ++z)
     for (std::size_t y = 0; y < d.ny; ++y) {
       const std::uint8_t* row = mask.data() + (z * d.ny + y) * d.nx;
       for (std::size_t x = 0; x < d.nx; ++x)
-        if (row[x]) {
-          b.z0 = std::min(b.z0, z);
-          b.z1 = std::max(b.z1, z + 1);
-          b.y0 = std::min(b.y0, y);
-          b.y1 = std::max(b.y1, y + 1);
-          b.x0 = std::min(b.x0, x);
-          b.x1 = std::max(b.x1, x + 1);
-        }
+        if (row[x]) b.add(z, y, x);
     }
   if (b.empty()) return Box{};
-  b.z0 = b.z0 > margin ? b.z0 - margin : 0;
-  b.y0 = b.y0 > margin ? b.y0 - margin : 0;
-  b.x0 = b.x0 > margin ? b.x0 - margin : 0;
-  b.z1 = std::min(d.nz, b.z1 + margin);
-  b.y1 = std::min(d.ny, b.y1 + margin);
-  b.x1 = std::min(d.nx, b.x1 + margin);
-  return b;
+  return b.grown(margin, d.nz, d.ny, d.nx);
 }
 
 template <typename T>
@@ -763,30 +765,16 @@ SegmentResult segment(HostView<const float, 3> volume, const SegmentParams& para
     // Hessian takes 50-80 bytes a voxel; the pieces are small).
     Mask kept(shape, 0);
     {
-      std::vector<Box> boxes(pieces.size(), Box{rd.nz, 0, rd.ny, 0, rd.nx, 0});
+      std::vector<Box> boxes(pieces.size(), Box::none(rd.nz, rd.ny, rd.nx));
       for (std::size_t z = 0; z < rd.nz; ++z)
         for (std::size_t y = 0; y < rd.ny; ++y)
           for (std::size_t x = 0; x < rd.nx; ++x) {
             const auto id = comps.ids(z, y, x);
-            if (!id || !keep[id]) continue;
-            auto& b = boxes[id];
-            b.z0 = std::min(b.z0, z);
-            b.z1 = std::max(b.z1, z + 1);
-            b.y0 = std::min(b.y0, y);
-            b.y1 = std::max(b.y1, y + 1);
-            b.x0 = std::min(b.x0, x);
-            b.x1 = std::max(b.x1, x + 1);
+            if (id && keep[id]) boxes[id].add(z, y, x);
           }
-      const std::size_t margin = 4;
       for (std::size_t id = 1; id < pieces.size(); ++id) {
         if (!keep[id]) continue;
-        Box b = boxes[id];
-        b.z0 = b.z0 > margin ? b.z0 - margin : 0;
-        b.y0 = b.y0 > margin ? b.y0 - margin : 0;
-        b.x0 = b.x0 > margin ? b.x0 - margin : 0;
-        b.z1 = std::min(rd.nz, b.z1 + margin);
-        b.y1 = std::min(rd.ny, b.y1 + margin);
-        b.x1 = std::min(rd.nx, b.x1 + margin);
+        const Box b = boxes[id].grown(4, rd.nz, rd.ny, rd.nx);
         auto sub = crop(fine_roi.cview(), b);
         auto obj = itk::dark_plate_objectness(sub.cview(), {1.0, 1.5, 2.0}, 0.25 * contrast);
         double so = 0;
@@ -1146,7 +1134,7 @@ SegmentResult segment(HostView<const float, 3> volume, const SegmentParams& para
         is_void[id] = 1;
       }
     }
-    std::vector<Box> boxes(n + 1, Box{d.nz, 0, d.ny, 0, d.nx, 0});
+    std::vector<Box> boxes(n + 1, Box::none(d.nz, d.ny, d.nx));
     for (std::size_t z = 0; z < d.nz; ++z)
       for (std::size_t y = 0; y < d.ny; ++y)
         for (std::size_t x = 0; x < d.nx; ++x) {
@@ -1154,14 +1142,7 @@ SegmentResult segment(HostView<const float, 3> volume, const SegmentParams& para
           const auto id = comps.ids.data()[i];
           if (!id) continue;
           if (speck[id]) lab.data()[i] = kNaK;
-          if (!is_void[id]) continue;
-          auto& b = boxes[id];
-          b.z0 = std::min(b.z0, z);
-          b.z1 = std::max(b.z1, z + 1);
-          b.y0 = std::min(b.y0, y);
-          b.y1 = std::max(b.y1, y + 1);
-          b.x0 = std::min(b.x0, x);
-          b.x1 = std::max(b.x1, x + 1);
+          if (is_void[id]) boxes[id].add(z, y, x);
         }
     log.debug("segment: voids: faces and boxes in ", vw.lap(), " s");
     // Touching voids split by the watershed, each void component on its own box.
@@ -1182,13 +1163,7 @@ SegmentResult segment(HostView<const float, 3> volume, const SegmentParams& para
               if (comps.ids(z, y, x) == id) result.void_ids(z, y, x) = v;
         continue;
       }
-      Box b = boxes[id];
-      b.z0 = b.z0 > 0 ? b.z0 - 1 : 0;
-      b.y0 = b.y0 > 0 ? b.y0 - 1 : 0;
-      b.x0 = b.x0 > 0 ? b.x0 - 1 : 0;
-      b.z1 = std::min(d.nz, b.z1 + 1);
-      b.y1 = std::min(d.ny, b.y1 + 1);
-      b.x1 = std::min(d.nx, b.x1 + 1);
+      const Box b = boxes[id].grown(1, d.nz, d.ny, d.nx);
       Mask sub(b.shape());
       for (std::size_t z = b.z0; z < b.z1; ++z)
         for (std::size_t y = b.y0; y < b.y1; ++y)

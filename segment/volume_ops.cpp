@@ -9,6 +9,28 @@ namespace xct::seg {
 
 namespace {
 
+// The lines of a contiguous (nz, ny, nx) volume along `axis` (0 z, 1 y, 2 x): how many, their
+// length and stride, and where line `line` starts.
+struct Lines {
+  std::size_t count = 0, stride = 0;
+  std::ptrdiff_t length = 0;
+  std::size_t nx = 0, ny = 0;
+  int axis = 0;
+  Lines(std::size_t nz, std::size_t ny_, std::size_t nx_, int axis_)
+      : nx(nx_), ny(ny_), axis(axis_) {
+    const std::size_t n[3] = {nz, ny_, nx_};
+    const std::size_t strides[3] = {ny_ * nx_, nx_, 1};
+    count = nz * ny_ * nx_ / n[axis_];
+    stride = strides[axis_];
+    length = static_cast<std::ptrdiff_t>(n[axis_]);
+  }
+  std::size_t start(std::size_t line) const {
+    if (axis == 2) return line * nx;
+    if (axis == 1) return (line / nx) * ny * nx + line % nx;
+    return line;
+  }
+};
+
 std::vector<float> gaussian_kernel(double sigma) {
   const int r = std::max(1, static_cast<int>(std::ceil(3.0 * sigma)));
   std::vector<float> k(static_cast<std::size_t>(2 * r + 1));
@@ -28,25 +50,15 @@ std::vector<float> gaussian_kernel(double sigma) {
 void smooth_axis(const float* in, float* out, std::size_t nz, std::size_t ny, std::size_t nx,
                  int axis, const std::vector<float>& k) {
   const int r = static_cast<int>(k.size() / 2);
-  const std::size_t n[3] = {nz, ny, nx};
-  const std::size_t stride[3] = {ny * nx, nx, 1};
-  const std::ptrdiff_t len = static_cast<std::ptrdiff_t>(n[axis]);
-  const std::size_t s = stride[axis];
-  // Lines: every index with the axis coordinate 0.
-  const std::size_t lines = nz * ny * nx / n[axis];
+  const Lines lines(nz, ny, nx, axis);
+  const std::ptrdiff_t len = lines.length;
+  const std::size_t s = lines.stride;
 #pragma omp parallel
   {
     std::vector<float> buf(static_cast<std::size_t>(len + 2 * r));
 #pragma omp for schedule(static)
-    for (std::size_t line = 0; line < lines; ++line) {
-      std::size_t base;
-      if (axis == 2) {
-        base = line * nx;
-      } else if (axis == 1) {
-        base = (line / nx) * ny * nx + line % nx;
-      } else {
-        base = line;
-      }
+    for (std::size_t line = 0; line < lines.count; ++line) {
+      const std::size_t base = lines.start(line);
       for (std::ptrdiff_t i = -r; i < len + r; ++i) {
         const std::ptrdiff_t c = std::clamp<std::ptrdiff_t>(i, 0, len - 1);
         buf[static_cast<std::size_t>(i + r)] = in[base + static_cast<std::size_t>(c) * s];
@@ -191,21 +203,12 @@ HostArray<std::uint8_t, 3> dilate_box(HostView<const std::uint8_t, 3> mask, int 
   const std::ptrdiff_t r = radius;
   // Separable: a box is the product of three lines. Running counts keep it O(1) per voxel.
   auto pass = [&](const std::uint8_t* src, std::uint8_t* dst, int axis) {
-    const std::size_t n[3] = {nz, ny, nx};
-    const std::size_t stride[3] = {ny * nx, nx, 1};
-    const std::ptrdiff_t len = static_cast<std::ptrdiff_t>(n[axis]);
-    const std::size_t s = stride[axis];
-    const std::size_t lines = nz * ny * nx / n[axis];
+    const Lines lines(nz, ny, nx, axis);
+    const std::ptrdiff_t len = lines.length;
+    const std::size_t s = lines.stride;
 #pragma omp parallel for schedule(static)
-    for (std::size_t line = 0; line < lines; ++line) {
-      std::size_t base;
-      if (axis == 2) {
-        base = line * nx;
-      } else if (axis == 1) {
-        base = (line / nx) * ny * nx + line % nx;
-      } else {
-        base = line;
-      }
+    for (std::size_t line = 0; line < lines.count; ++line) {
+      const std::size_t base = lines.start(line);
       int count = 0;
       for (std::ptrdiff_t i = 0; i < std::min(r, len); ++i)
         count += src[base + static_cast<std::size_t>(i) * s] != 0;

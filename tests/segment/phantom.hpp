@@ -1,6 +1,6 @@
 // Reconstruction-like volumes of the simulated cell for the segmentation tests and bench: the
 // simulator's exact attenuation truth (simulate/truth.hpp), blurred by the detector's point
-// spread, plus correlated noise at the levels of /work/shared/docs/segmentation-notes.md §1.3
+// spread, plus correlated noise at the levels of the segmentation research notes (§1.3)
 // and, on request, ring-artefact shells concentric with the rotation axis (§1.4). The labels
 // and the metrics come from the same cell, so every score is against an exact answer.
 //
