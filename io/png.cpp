@@ -96,6 +96,26 @@ bool encode8(PngWriter* w, std::FILE* fp, const std::uint8_t* pixels, png_uint_3
   return true;
 }
 
+// Writes `rows` x `cols` pixels of `channels` 8-bit samples as a PNG, atomically.
+void write_png8(const fs::path& file, const std::uint8_t* pixels, std::size_t rows,
+                std::size_t cols, int channels, const char* key, const char* text) {
+  AtomicFile out(file);
+  FilePtr fp(std::fopen(out.temp_path().c_str(), "wb"));
+  XCT_CHECK(fp != nullptr, ErrorKind::OutputIO, "cannot open ", out.temp_path().string(),
+            " for writing: ", std::strerror(errno));
+  PngWriter writer;
+  XCT_CHECK(writer.info != nullptr, ErrorKind::OutputIO, "libpng cannot start writing ",
+            file.string());
+  const bool encoded = encode8(&writer, fp.get(), pixels, static_cast<png_uint_32>(rows),
+                               static_cast<png_uint_32>(cols), channels, key, text);
+  XCT_CHECK(encoded, ErrorKind::OutputIO, "cannot write PNG ", file.string(), ": ",
+            writer.message.text);
+  const bool flushed = std::fflush(fp.get()) == 0;
+  XCT_CHECK(flushed && std::fclose(fp.release()) == 0, ErrorKind::OutputIO, "cannot write PNG ",
+            file.string(), ": ", std::strerror(errno));
+  out.commit();
+}
+
 bool decode_header(PngReader* r, std::FILE* fp) {
   if (setjmp(png_jmpbuf(r->png))) return false;
   png_init_io(r->png, fp);
@@ -175,21 +195,7 @@ PreviewWindow write_png_preview(const fs::path& file, HostView<const float, 2> i
   std::snprintf(text, sizeof text, "p%g=%.9g p%g=%.9g", w.low_percentile, w.low_value,
                 w.high_percentile, w.high_value);
 
-  AtomicFile out(file);
-  FilePtr fp(std::fopen(out.temp_path().c_str(), "wb"));
-  XCT_CHECK(fp != nullptr, ErrorKind::OutputIO, "cannot open ", out.temp_path().string(),
-            " for writing: ", std::strerror(errno));
-  PngWriter writer;
-  XCT_CHECK(writer.info != nullptr, ErrorKind::OutputIO, "libpng cannot start writing ",
-            file.string());
-  const bool encoded = encode8(&writer, fp.get(), pixels.data(), static_cast<png_uint_32>(rows),
-                               static_cast<png_uint_32>(cols), 1, "xct:window", text);
-  XCT_CHECK(encoded, ErrorKind::OutputIO, "cannot write PNG ", file.string(), ": ",
-            writer.message.text);
-  const bool flushed = std::fflush(fp.get()) == 0;
-  XCT_CHECK(flushed && std::fclose(fp.release()) == 0, ErrorKind::OutputIO, "cannot write PNG ",
-            file.string(), ": ", std::strerror(errno));
-  out.commit();
+  write_png8(file, pixels.data(), rows, cols, 1, "xct:window", text);
   return w;
 }
 
@@ -205,21 +211,7 @@ void write_png_rgb(const fs::path& file, HostView<const std::uint8_t, 3> rgb,
     for (std::size_t c = 0; c < cols; ++c)
       for (std::size_t k = 0; k < 3; ++k)
         pixels[(r * cols + c) * 3 + k] = rgb(r, c, k);
-  AtomicFile out(file);
-  FilePtr fp(std::fopen(out.temp_path().c_str(), "wb"));
-  XCT_CHECK(fp != nullptr, ErrorKind::OutputIO, "cannot open ", out.temp_path().string(),
-            " for writing: ", std::strerror(errno));
-  PngWriter writer;
-  XCT_CHECK(writer.info != nullptr, ErrorKind::OutputIO, "libpng cannot start writing ",
-            file.string());
-  const bool encoded = encode8(&writer, fp.get(), pixels.data(), static_cast<png_uint_32>(rows),
-                               static_cast<png_uint_32>(cols), 3, "xct:overlay", text.c_str());
-  XCT_CHECK(encoded, ErrorKind::OutputIO, "cannot write PNG ", file.string(), ": ",
-            writer.message.text);
-  const bool flushed = std::fflush(fp.get()) == 0;
-  XCT_CHECK(flushed && std::fclose(fp.release()) == 0, ErrorKind::OutputIO, "cannot write PNG ",
-            file.string(), ": ", std::strerror(errno));
-  out.commit();
+  write_png8(file, pixels.data(), rows, cols, 3, "xct:overlay", text.c_str());
 }
 
 namespace {

@@ -15,16 +15,6 @@ namespace xct::seg {
 
 namespace {
 
-double percentile_of(std::vector<float>& v, double p) {
-  const double pos = p / 100.0 * static_cast<double>(v.size() - 1);
-  const auto k = static_cast<std::size_t>(pos);
-  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
-  const double a = v[k];
-  if (k + 1 >= v.size()) return a;
-  const double b = *std::min_element(v.begin() + static_cast<std::ptrdiff_t>(k) + 1, v.end());
-  return a + (pos - static_cast<double>(k)) * (b - a);
-}
-
 double grey_level(float v, const GreyWindow& w) {
   if (!std::isfinite(v)) return 0.0;
   if (!(w.high > w.low)) return v > w.low ? 255.0 : 0.0;
@@ -50,8 +40,11 @@ GreyWindow grey_window(HostView<const float, 3> grey, double low_percentile,
   }
   GreyWindow w;
   if (v.empty()) return w;
-  w.low = percentile_of(v, low_percentile);
-  w.high = percentile_of(v, high_percentile);
+  // The same percentiles as the greyscale previews (io/png.hpp), over the sampled values.
+  const auto p = percentile_window(HostView<const float, 2>(v.data(), {1, v.size()}),
+                                   low_percentile, high_percentile);
+  w.low = p.low_value;
+  w.high = p.high_value;
   return w;
 }
 

@@ -249,6 +249,18 @@ SegmentResult segment(HostView<const float, 3> volume, const SegmentParams& para
   for (std::size_t y = 0; y < d.ny; ++y)
     for (std::size_t x = 0; x < d.nx; ++x)
       radius(y, x) = static_cast<float>(axis.radius(y, x));
+  // The share of a slice's voxels within `within` of the axis for which `holds(y, x)`; -1 when
+  // there are none.
+  auto middle_share = [&](double within, auto holds) {
+    double in = 0, all = 0;
+    for (std::size_t y = 0; y < d.ny; ++y)
+      for (std::size_t x = 0; x < d.nx; ++x)
+        if (radius(y, x) < within) {
+          in += holds(y, x) ? 1 : 0;
+          all += 1;
+        }
+    return all > 0 ? in / all : -1.0;
+  };
   stage("checks");
 
   // --- 1. Denoise -------------------------------------------------------------------------
@@ -364,14 +376,10 @@ SegmentResult segment(HostView<const float, 3> volume, const SegmentParams& para
       std::size_t airy = 0;
       std::vector<char> air(d.nz, 0);
       for (std::size_t z = 0; z < d.nz; ++z) {
-        double solid = 0, all = 0;
-        for (std::size_t y = 0; y < d.ny; ++y)
-          for (std::size_t x = 0; x < d.nx; ++x)
-            if (radius(y, x) < 0.5 * rmax) {
-              solid += near_nas(z, y, x) || weak(z, y, x) >= t_gas;
-              all += 1;
-            }
-        air[z] = all > 0 && solid < 0.05 * all;
+        const double solid = middle_share(0.5 * rmax, [&](std::size_t y, std::size_t x) {
+          return near_nas(z, y, x) || weak(z, y, x) >= t_gas;
+        });
+        air[z] = solid >= 0 && solid < 0.05;
         airy += air[z];
       }
       if (airy >= 3) use = air;
@@ -500,16 +508,10 @@ SegmentResult segment(HostView<const float, 3> volume, const SegmentParams& para
     std::vector<double> sum(nb, 0), cnt(nb, 0);
     // Only the slices of the low layer (NaK): low material over most of the middle.
     std::vector<char> layer(d.nz, 0);
-    for (std::size_t z = 0; z < d.nz; ++z) {
-      double in = 0, all = 0;
-      for (std::size_t y = 0; y < d.ny; ++y)
-        for (std::size_t x = 0; x < d.nx; ++x)
-          if (radius(y, x) < 0.5 * r_in) {
-            in += low(z, y, x) == 1;
-            all += 1;
-          }
-      layer[z] = all > 0 && in > 0.5 * all;
-    }
+    for (std::size_t z = 0; z < d.nz; ++z)
+      layer[z] = middle_share(0.5 * r_in, [&](std::size_t y, std::size_t x) {
+                   return low(z, y, x) == 1;
+                 }) > 0.5;
     for (std::size_t z = 0; z < d.nz; ++z)
       if (layer[z])
         for (std::size_t y = 0; y < d.ny; ++y)
