@@ -610,6 +610,19 @@ SegmentResult segment(HostView<const float, 3> volume, const SegmentParams& para
   if (!roi.empty()) {
     const auto shape = roi.shape();
     const Dims rd{shape[0], shape[1], shape[2]};
+    // Ring artefacts are concentric with the scanner's rotation axis: the cell's axis, unless
+    // the volume was moved into another scan's frame (ring_axis). Radius and angle about it, at
+    // voxel (z, y, x) of the region.
+    const auto ring_centre = [&](std::size_t z) {
+      if (!params.ring_axis) return Axis{axis.x, axis.y};
+      const auto& a = *params.ring_axis;
+      const double gz = static_cast<double>(z + roi.z0);
+      return Axis{a[0] + a[2] * gz, a[1] + a[3] * gz};
+    };
+    const auto ring_radius = [&](std::size_t z, std::size_t y, std::size_t x) {
+      if (!params.ring_axis) return static_cast<double>(radius(y + roi.y0, x + roi.x0));
+      return ring_centre(z).radius(y + roi.y0, x + roi.x0);
+    };
     auto fine_roi = crop(fine.cview(), roi);
     auto env_roi = crop(env.cview(), roi);
     auto raw_roi = crop(volume, roi);
@@ -644,8 +657,8 @@ SegmentResult segment(HostView<const float, 3> volume, const SegmentParams& para
           for (std::size_t x = 0; x < rd.nx; ++x) {
             if (!seed(z, y, x)) continue;
             const std::size_t gy = y + roi.y0, gx = x + roi.x0;
-            const double r = radius(gy, gx);
-            const double a = axis.angle(gy, gx) + kPi;
+            const double r = ring_radius(z, y, x);
+            const double a = ring_centre(z).angle(gy, gx) + kPi;
             const auto rb = static_cast<std::size_t>(std::lround(r));
             if (rb >= nr) continue;
             // Arc bins of about 1 px at this radius.
@@ -681,8 +694,7 @@ SegmentResult segment(HostView<const float, 3> volume, const SegmentParams& para
             for (std::size_t zz = z; zz < e; ++zz)
               for (std::size_t y = 0; y < rd.ny; ++y)
                 for (std::size_t x = 0; x < rd.nx; ++x) {
-                  const double dr =
-                      std::abs(radius(y + roi.y0, x + roi.x0) - static_cast<double>(b));
+                  const double dr = std::abs(ring_radius(zz, y, x) - static_cast<double>(b));
                   if (dr <= tol + 1.0) ring_zone[(zz * rd.ny + y) * rd.nx + x] = id;
                   if (seed(zz, y, x) && dr <= tol + 0.25) {
                     seed(zz, y, x) = 0;
@@ -713,10 +725,10 @@ SegmentResult segment(HostView<const float, 3> volume, const SegmentParams& para
           for (std::size_t x = 0; x < rd.nx; ++x) {
             const auto id = comps.ids(z, y, x);
             if (!id || !keep[id]) continue;
-            const double r = radius(y + roi.y0, x + roi.x0);
+            const double r = ring_radius(z, y, x);
             sr[id] += r;
             sr2[id] += r * r;
-            angles[id].push_back(axis.angle(y + roi.y0, x + roi.x0));
+            angles[id].push_back(ring_centre(z).angle(y + roi.y0, x + roi.x0));
             auto& p = pieces[id];
             p.centroid[0] += static_cast<double>(z + roi.z0);
             p.centroid[1] += static_cast<double>(y + roi.y0);
@@ -758,7 +770,7 @@ SegmentResult segment(HostView<const float, 3> volume, const SegmentParams& para
         for (std::size_t z = zlo[id]; z < zhi[id]; ++z)
           for (std::size_t y = 0; y < rd.ny; ++y)
             for (std::size_t x = 0; x < rd.nx; ++x)
-              if (std::abs(radius(y + roi.y0, x + roi.x0) - mean_radius[id]) <=
+              if (std::abs(ring_radius(z, y, x) - mean_radius[id]) <=
                   params.ring_tolerance_px + 1.0)
                 ring_zone[(z * rd.ny + y) * rd.nx + x] = zid;
       }
@@ -849,7 +861,7 @@ SegmentResult segment(HostView<const float, 3> volume, const SegmentParams& para
           for (std::size_t x = 0; x < rd.nx; ++x) {
             const std::size_t i = (z * rd.ny + y) * rd.nx + x;
             if (!env_roi.data()[i] || far.data()[i] || depth.data()[i] < 2.5f) continue;
-            const auto b = static_cast<std::size_t>(std::lround(radius(y + roi.y0, x + roi.x0)));
+            const auto b = static_cast<std::size_t>(std::lround(ring_radius(z, y, x)));
             if (b >= nr) continue;
             m[z * nr + b] += rank_roi.data()[i];
             n[z * nr + b] += 1;
@@ -891,7 +903,7 @@ SegmentResult segment(HostView<const float, 3> volume, const SegmentParams& para
               for (std::size_t zz = z; zz < e; ++zz)
                 for (std::size_t y = 0; y < rd.ny; ++y)
                   for (std::size_t x = 0; x < rd.nx; ++x)
-                    if (std::abs(radius(y + roi.y0, x + roi.x0) - static_cast<double>(b)) <=
+                    if (std::abs(ring_radius(zz, y, x) - static_cast<double>(b)) <=
                         params.ring_tolerance_px + 1.0)
                       ring_zone[(zz * rd.ny + y) * rd.nx + x] = zid;
             }

@@ -51,6 +51,10 @@ struct SegmentParams {
   // Rotation axis (x, y) in voxels; unset: the centre of the slice, ((nx-1)/2, (ny-1)/2), as
   // xct recon writes it.
   std::optional<std::array<double, 2>> axis;
+  // The scanner's rotation axis, about which ring artefacts are concentric, when it is not the
+  // cell's axis (a volume resampled into another scan's frame): x and y at slice 0, and their
+  // change per slice. Unset: the cell's axis.
+  std::optional<std::array<double, 4>> ring_axis;
 
   int median_radius = 1;             // 0: no median
   int diffusion_iterations = 0;      // curvature anisotropic diffusion steps (0: none)

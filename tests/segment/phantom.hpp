@@ -40,6 +40,12 @@ struct PhantomParams {
   double noise_sigma = 0.5;  // 1/cm
   bool paganin = false;
   std::vector<RingShell> rings;
+  // The cell's pose: step `step` of a series of `time_steps` scans drifting as the simulator's
+  // (simulate/simulate.hpp: up to drift_px per axis and drift_deg about a random axis; step 0
+  // sits at the nominal pose).
+  std::size_t time_steps = 1, step = 0;
+  double drift_px = 2, drift_deg = 0.5;
+  std::uint64_t drift_seed = 1;
 };
 
 struct Phantom {
@@ -48,6 +54,7 @@ struct Phantom {
   HostArray<std::uint8_t, 3> ring_mask;  // voxels a ring shell darkened by over 0.2 /cm
   sim::StepMetrics metrics;
   sim::CellLayout layout;
+  sim::Pose pose;
   double voxel_size_um = 1.3;
   double band_px = 0;
 };
@@ -57,9 +64,14 @@ inline Phantom make_phantom(const PhantomParams& p) {
   sp.cell.n_cols = p.n;
   sp.cell.n_rows = p.n;
   sp.cell.seed = p.seed;
+  sp.time_steps = p.time_steps;
+  sp.drift_px = p.drift_px;
+  sp.drift_deg = p.drift_deg;
+  sp.drift_seed = p.drift_seed;
   const sim::Cell cell = sim::build_cell(sp.cell, sim::CellState{p.progress});
-  const sim::Pose pose = sim::step_pose(sp, 0);
+  const sim::Pose pose = sim::step_pose(sp, p.step);
   Phantom out;
+  out.pose = pose;
   out.layout = cell.layout;
   out.band_px = sp.band_um / 1.3;
   out.metrics = sim::measure(cell, sp.cell, out.band_px);
@@ -94,7 +106,8 @@ inline Phantom make_phantom(const PhantomParams& p) {
   HostArray<float, 3> white({n, n, n});
 #pragma omp parallel for schedule(static)
   for (std::size_t z = 0; z < n; ++z) {
-    std::mt19937_64 rng(p.seed * 1000003ull + z);
+    // Each step of a series has its own noise (step 0 keeps the single-scan draw).
+    std::mt19937_64 rng((p.seed * 1000003ull + z) ^ (p.step * 0x9E3779B97F4A7C15ull));
     std::normal_distribution<float> g(0.0f, 1.0f);
     float* w = white.data() + z * n * n;
     for (std::size_t i = 0; i < n * n; ++i)
