@@ -29,6 +29,7 @@ void register_center(CLI::App& app, Context& ctx);
 void register_recon(CLI::App& app, Context& ctx);
 #ifdef XCT_HAVE_ITK
 void register_segment(CLI::App& app, Context& ctx);
+void register_track(CLI::App& app, Context& ctx);
 #endif
 
 }  // namespace xct::cli

@@ -60,6 +60,7 @@ int main(int argc, char** argv) {
   xct::cli::register_recon(app, ctx);
 #ifdef XCT_HAVE_ITK
   xct::cli::register_segment(app, ctx);
+  xct::cli::register_track(app, ctx);
 #endif
   app.parse_complete_callback([&]() {
     if (verbose) log.set_min_level(xct::LogLevel::Debug);
