@@ -98,7 +98,7 @@ int main(int argc, char** argv) {
     }
     seg::SeriesInput in;
     for (std::size_t k = 0; k < o.steps; ++k) {
-      in.names.push_back("t" + std::to_string(k));
+      in.names.push_back(std::string("t").append(std::to_string(k)));
       in.time_labels.push_back(std::to_string(k) + " h");
       in.times.push_back(static_cast<double>(k));
     }
