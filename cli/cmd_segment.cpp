@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/cmd_segment_flags.hpp"
 #include "cli/commands.hpp"
 #include "cli/config_flags.hpp"
 #include "cli/sizes.hpp"
@@ -334,67 +335,9 @@ void register_segment(CLI::App& app, Context& ctx) {
                   "rotation axis X,Y in the input's voxels (default: the slice centre, as xct "
                   "recon writes it)")
       ->group(g);
-  cmd->add_option("--median-radius", p.median_radius, "median filter radius, voxels (0: none)")
-      ->check(CLI::NonNegativeNumber)
-      ->capture_default_str()
-      ->group(g);
-  cmd->add_option("--diffusion-iterations", p.diffusion_iterations,
-                  "curvature anisotropic diffusion steps (0: none)")
-      ->check(CLI::NonNegativeNumber)
-      ->capture_default_str()
-      ->group(g);
-  cmd->add_option("--diffusion-conductance", p.diffusion_conductance,
-                  "diffusion conductance in units of the noise sigma (0: 1.5)")
-      ->check(CLI::NonNegativeNumber)
-      ->capture_default_str()
-      ->group(g);
-  cmd->add_option("--smooth-sigma", p.smooth_sigma_px,
-                  "smoothing that separates gas, NaK and Al, voxels")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str()
-      ->group(g);
-  cmd->add_option("--max-crack-opening", p.max_crack_opening_px,
-                  "widest crack the top-hat resolves, voxels")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str()
-      ->group(g);
-  cmd->add_option("--min-crack-voxels", p.min_crack_voxels, "smaller dark specks are noise")
-      ->check(CLI::NonNegativeNumber)
-      ->capture_default_str()
-      ->group(g);
-  cmd->add_option("--plate-objectness", p.plate_objectness,
-                  "least mean plate objectness (0-1) of a crack piece")
-      ->check(CLI::Range(0.0, 1.0))
-      ->capture_default_str()
-      ->group(g);
-  cmd->add_option("--ring-tolerance", p.ring_tolerance_px,
-                  "radial spread below which a dark shell is a ring artefact, voxels")
-      ->check(CLI::NonNegativeNumber)
-      ->capture_default_str()
-      ->group(g);
-  cmd->add_option("--min-chip-voxels", p.min_chip_voxels, "smallest chip of NASICON, voxels")
-      ->check(CLI::NonNegativeNumber)
-      ->capture_default_str()
-      ->group(g);
-  cmd->add_option("--min-void-voxels", p.min_void_voxels, "smallest void, voxels")
-      ->check(CLI::NonNegativeNumber)
-      ->capture_default_str()
-      ->group(g);
-  cmd->add_option("--void-split-h", p.void_split_h_px,
-                  "depth of the distance-map minima that split touching voids, voxels")
-      ->check(CLI::NonNegativeNumber)
-      ->capture_default_str()
-      ->group(g);
+  add_segmentation_flags(*cmd, p, o->memory_budget, g);
   cmd->add_option("--void-bands", o->bands,
                   "distances from the NASICON surface for the void bands, um (D1,D2,...)")
-      ->capture_default_str()
-      ->group(g);
-  cmd->add_option("--memory-budget", o->memory_budget,
-                  "working memory for the filtered volumes, e.g. 4G (default: half the available "
-                  "memory)")
-      ->group(g);
-  cmd->add_option("--threads", p.threads, "threads (0: all cores)")
-      ->check(CLI::NonNegativeNumber)
       ->capture_default_str()
       ->group(g);
 

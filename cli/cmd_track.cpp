@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/cmd_segment_flags.hpp"
 #include "cli/commands.hpp"
 #include "cli/config_flags.hpp"
 #include "cli/sizes.hpp"
@@ -477,41 +478,7 @@ void register_track(CLI::App& app, Context& ctx) {
       ->group(g);
 
   g = kSegmentGroup;
-  cmd->add_option("--median-radius", p.median_radius, "median filter radius, voxels (0: none)")
-      ->check(CLI::NonNegativeNumber)
-      ->capture_default_str()
-      ->group(g);
-  cmd->add_option("--max-crack-opening", p.max_crack_opening_px,
-                  "widest crack the top-hat resolves, voxels")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str()
-      ->group(g);
-  cmd->add_option("--min-crack-voxels", p.min_crack_voxels, "smaller dark specks are noise")
-      ->check(CLI::NonNegativeNumber)
-      ->capture_default_str()
-      ->group(g);
-  cmd->add_option("--plate-objectness", p.plate_objectness,
-                  "least mean plate objectness (0-1) of a crack piece")
-      ->check(CLI::Range(0.0, 1.0))
-      ->capture_default_str()
-      ->group(g);
-  cmd->add_option("--ring-tolerance", p.ring_tolerance_px,
-                  "radial spread below which a dark shell is a ring artefact, voxels")
-      ->check(CLI::NonNegativeNumber)
-      ->capture_default_str()
-      ->group(g);
-  cmd->add_option("--min-chip-voxels", p.min_chip_voxels, "smallest chip of NASICON, voxels")
-      ->check(CLI::NonNegativeNumber)
-      ->capture_default_str()
-      ->group(g);
-  cmd->add_option("--memory-budget", o->memory_budget,
-                  "working memory for the filtered volumes, e.g. 4G (default: half the available "
-                  "memory)")
-      ->group(g);
-  cmd->add_option("--threads", p.threads, "threads (0: all cores)")
-      ->check(CLI::NonNegativeNumber)
-      ->capture_default_str()
-      ->group(g);
+  add_segmentation_flags(*cmd, p, o->memory_budget, g);
 
   g = kOutputGroup;
   cmd->add_option("-o,--out", o->out, "output folder (default: 'track' beside the first input)")
