@@ -356,6 +356,7 @@ void run_track(CLI::App& cmd, TrackCmdOptions& o, Context& ctx) {
     run.inputs.push_back(inputs[order[s]]);
   run.volumes = volumes;
   run.config = resolved_config(cmd);
+  run.time_unit = unit;
   run.truth = truth;
   run.max_residual = params.registration.max_residual;
   const seg::TrackOutputSummary out = output.finish(result, run, [&](std::size_t s) {

@@ -392,7 +392,7 @@ TrackOutputSummary TrackOutput::finish(
                   std::optional<double> y_max = std::nullopt) {
     PlotSpec spec;
     spec.title = title;
-    spec.x_label = "time";
+    spec.x_label = run.time_unit.empty() ? "step" : "time (" + run.time_unit + ")";
     spec.y_label = y_label;
     spec.flagged_x = flagged;
     if (r.chip_separation_step) {

@@ -60,8 +60,9 @@ struct TrackRunInfo {
   std::string command;
   std::vector<std::string> inputs;  // per step, as given
   std::vector<std::string>
-      volumes;         // per step, the volume tracked (a reconstruction for raw inputs)
-  std::string config;  // the resolved config (config.toml)
+      volumes;            // per step, the volume tracked (a reconstruction for raw inputs)
+  std::string config;     // the resolved config (config.toml)
+  std::string time_unit;  // of StepRecord::time ("h"); empty: the times are step indices
   std::optional<TrackTruth> truth;
   double max_residual = 0;
 };

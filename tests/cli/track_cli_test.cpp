@@ -132,6 +132,8 @@ TEST_F(TrackCli, PlotsAndReportOpenAsDocuments) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   // Three overlays per step, every one a file beside the report.
   EXPECT_EQ(r.out, std::to_string(3 * kSteps) + " 0\n");
+  // The time axis in the unit of --times (hours by default).
+  EXPECT_NE(read_text(out() / "plots" / "crack_volume.svg").find(">time (h)<"), std::string::npos);
 }
 
 TEST_F(TrackCli, RerunReusesReconstructionsAndNeedsOverwrite) {
