@@ -37,7 +37,8 @@ struct PhantomParams {
   std::uint64_t seed = 1;
   double progress = 0.6;  // 0 intact, (0, 1) crack growing, 1 chip cut off
   double psf_sigma_px = 0.8;
-  double noise_sigma = 0.5;  // 1/cm
+  int truth_supersample = 3;  // rays across each voxel, per direction (simulate/truth.hpp)
+  double noise_sigma = 0.5;   // 1/cm
   bool paganin = false;
   std::vector<RingShell> rings;
   // The cell's pose: step `step` of a series of `time_steps` scans drifting as the simulator's
@@ -80,7 +81,7 @@ inline Phantom make_phantom(const PhantomParams& p) {
   HostArray<float, 3> mu({n, n, n});
 #pragma omp parallel for schedule(dynamic)
   for (std::size_t z = 0; z < n; ++z)
-    sim::truth_slice(cell.scene, pose, n, z, 3, out.labels.data() + z * n * n,
+    sim::truth_slice(cell.scene, pose, n, z, p.truth_supersample, out.labels.data() + z * n * n,
                      mu.data() + z * n * n);
 
   // Ring shells, before the blur (the detector's defect is sharp; the reconstruction blurs it).

@@ -1,6 +1,7 @@
 // Issue #9's accuracy targets for seg::track on a simulated series: four scans of one cell
-// (tests/segment/phantom.hpp: the simulator's exact attenuation truth, blurred by the detector's
-// point spread, with band-passed noise of 0.5 /cm and its own noise per scan), drifting between
+// (tests/segment/phantom.hpp: the simulator's exact attenuation truth, 5 x 5 rays across each
+// voxel, blurred by the detector's point spread, with band-passed noise of 0.5 /cm and its own
+// noise per scan), drifting between
 // scans as `xct simulate --time-steps 4` makes it (up to 2 voxels per axis and 0.5 degree about a
 // random axis), intact at step 0, a crack growing at steps 1 and 2, the chip cut off at step 3.
 // Registration is scored against the simulator's poses, the crack and chip against its truth.
@@ -56,6 +57,7 @@ test::PhantomParams step_params(std::size_t k, std::uint64_t seed, std::uint64_t
   p.step = k;
   p.progress = static_cast<double>(k) / static_cast<double>(kSteps - 1);
   p.drift_seed = drift_seed;
+  p.truth_supersample = 5;  // 3 x 3 biases tilted surfaces, and the pose, by ~0.03 degree
   return p;
 }
 
