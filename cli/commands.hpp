@@ -27,6 +27,7 @@ void register_check(CLI::App& app, Context& ctx);
 void register_simulate(CLI::App& app, Context& ctx);
 void register_center(CLI::App& app, Context& ctx);
 void register_recon(CLI::App& app, Context& ctx);
+void register_batch(CLI::App& app, Context& ctx);
 #ifdef XCT_HAVE_ITK
 void register_segment(CLI::App& app, Context& ctx);
 void register_track(CLI::App& app, Context& ctx);

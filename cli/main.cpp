@@ -58,6 +58,7 @@ int main(int argc, char** argv) {
   xct::cli::register_simulate(app, ctx);
   xct::cli::register_center(app, ctx);
   xct::cli::register_recon(app, ctx);
+  xct::cli::register_batch(app, ctx);
 #ifdef XCT_HAVE_ITK
   xct::cli::register_segment(app, ctx);
   xct::cli::register_track(app, ctx);
