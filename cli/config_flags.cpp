@@ -30,6 +30,11 @@ std::string flag_text(const toml::node& node, const std::string& where) {
 
 void apply_config_table(CLI::App& cmd, const std::string& file, const std::string& table_name,
                         bool required, const std::vector<std::string>& groups) {
+  {
+    std::error_code ec;
+    XCT_CHECK(std::filesystem::exists(file, ec), ErrorKind::InputMissing,
+              "config not found: ", file);
+  }
   toml::table doc;
   try {
     doc = toml::parse_file(file);

@@ -147,6 +147,9 @@ void apply_angle_flags(const InputOptions& o, AngleSpec& a) {
 LayoutSpec resolve_layout(const InputOptions& o) {
   LayoutSpec spec;
   if (!o.config_file.empty()) {
+    std::error_code ec;
+    XCT_CHECK(std::filesystem::exists(o.config_file, ec), ErrorKind::InputMissing,
+              "config not found: ", o.config_file);
     std::ifstream in(o.config_file);
     XCT_CHECK(in.good(), ErrorKind::Usage, "cannot read config file ", o.config_file);
     std::stringstream ss;
