@@ -17,6 +17,7 @@
 // written: modified within --settle seconds, or an HDF5 file locked by its writer).
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -24,6 +25,7 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -190,9 +192,13 @@ int run_step(const std::vector<std::string>& args, const fs::path& log_file) {
         << " batch: " << full_command(std::vector<std::string>(all.begin() + 1, all.end())) << "\n";
   }
   std::fflush(nullptr);
+  const pid_t parent = ::getpid();
   const pid_t pid = ::fork();
   XCT_CHECK(pid >= 0, ErrorKind::Internal, "cannot start a step");
   if (pid == 0) {
+    // The step dies with this process (even by SIGKILL): no orphan goes on writing.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(137);
     const int fd = ::open(log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     if (fd >= 0) {
       ::dup2(fd, 1);
@@ -231,7 +237,7 @@ struct ScanResult {
 class ScanLock {
  public:
   explicit ScanLock(const fs::path& file) {
-    fd_ = ::open(file.c_str(), O_RDWR | O_CREAT, 0644);
+    fd_ = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     held_ = fd_ >= 0 && ::flock(fd_, LOCK_EX | LOCK_NB) == 0;
   }
   ~ScanLock() {

@@ -4,11 +4,13 @@
 // The output folder receives the time table, plots, per-step labels and overlays, the HTML
 // report and, last, track.json (segment/track_output.hpp).
 #include <fcntl.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -170,9 +172,13 @@ int run_recon(const fs::path& scan, const fs::path& folder, const std::string& c
     argv.push_back(a.data());
   argv.push_back(nullptr);
   std::fflush(nullptr);
+  const pid_t parent = ::getpid();
   const pid_t pid = ::fork();
   XCT_CHECK(pid >= 0, ErrorKind::Internal, "cannot start xct recon");
   if (pid == 0) {
+    // The step dies with this process (even by SIGKILL): no orphan goes on writing.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(137);
     const int fd = ::open(log_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (fd >= 0) {
       ::dup2(fd, 1);
