@@ -12,6 +12,7 @@
 #include "core/error.hpp"
 #include "core/logger.hpp"
 #include "core/version.hpp"
+#include "io/hdf5.hpp"
 
 namespace {
 
@@ -40,6 +41,7 @@ int print_help(CLI::App& app, const std::vector<std::string>& args) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  xct::h5::no_cleanup_at_exit();
   xct::StreamLogger log(stderr, xct::LogLevel::Info);
   xct::cli::Context ctx{log, 0, true, false, {}};
 

@@ -149,6 +149,10 @@ void init() {
   done = true;
 }
 
+void no_cleanup_at_exit() {
+  H5dont_atexit();
+}
+
 std::string error_stack_line() {
   init();
   const auto entries = take_stack();

@@ -26,6 +26,12 @@ namespace xct::h5 {
 // calls it, so callers only need it before using the C API directly.
 void init();
 
+// Keeps HDF5 from closing what is still open when the process exits. Every file xct writes is
+// closed (and checked) where it is finished; what is left open at exit is a staging file whose
+// close already failed (a full disk), and closing it again at exit crashes the library. Call it
+// first thing in main(), before any other HDF5 call.
+void no_cleanup_at_exit();
+
 // The current HDF5 error stack as one line ("truncated file: eof = 96, stored_eof = 4256"),
 // most specific messages first; empty when the stack is empty. Clears the stack.
 std::string error_stack_line();
