@@ -17,15 +17,12 @@
 // written: modified within --settle seconds, or an HDF5 file locked by its writer).
 #include <fcntl.h>
 #include <sys/file.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
-#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -35,6 +32,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/child.hpp"
 #include "cli/commands.hpp"
 #include "cli/config_flags.hpp"
 #include "core/error.hpp"
@@ -178,40 +176,16 @@ double age_seconds(const json& fp) {
   return static_cast<double>(now - fp["mtime_ns"].get<long long>()) * 1e-9;
 }
 
-// Runs `xct ARGS...` with its output appended to `log_file`; returns its exit status.
+// Runs `xct --no-progress ARGS...` with its output appended to `log_file`, between timestamped
+// `batch:` lines (the command, then its exit status); returns its exit status.
 int run_step(const std::vector<std::string>& args, const fs::path& log_file) {
-  std::vector<std::string> all = {"xct", "--no-progress"};
+  std::vector<std::string> all = {"--no-progress"};
   all.insert(all.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& a : all)
-    argv.push_back(a.data());
-  argv.push_back(nullptr);
   {
     std::ofstream log(log_file, std::ios::app);
-    log << timestamp_now()
-        << " batch: " << full_command(std::vector<std::string>(all.begin() + 1, all.end())) << "\n";
+    log << timestamp_now() << " batch: " << full_command(all) << "\n";
   }
-  std::fflush(nullptr);
-  const pid_t parent = ::getpid();
-  const pid_t pid = ::fork();
-  XCT_CHECK(pid >= 0, ErrorKind::Internal, "cannot start a step");
-  if (pid == 0) {
-    // The step dies with this process (even by SIGKILL): no orphan goes on writing.
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) ::_exit(137);
-    const int fd = ::open(log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    if (fd >= 0) {
-      ::dup2(fd, 1);
-      ::dup2(fd, 2);
-      ::close(fd);
-    }
-    ::execv("/proc/self/exe", argv.data());
-    ::_exit(127);
-  }
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0) {
-  }
-  const int rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  const int rc = run_xct_child(all, log_file, true);
   std::ofstream log(log_file, std::ios::app);
   log << timestamp_now() << " batch: exit " << rc << "\n";
   return rc;

@@ -3,14 +3,9 @@
 // with one shared config into OUT/recon/tNN (kept: a rerun reconstructs only what is missing).
 // The output folder receives the time table, plots, per-step labels and overlays, the HTML
 // report and, last, track.json (segment/track_output.hpp).
-#include <fcntl.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
-#include <unistd.h>
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cmath>
-#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -20,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/child.hpp"
 #include "cli/cmd_segment_flags.hpp"
 #include "cli/commands.hpp"
 #include "cli/config_flags.hpp"
@@ -161,37 +157,13 @@ std::string time_text(double t, const std::string& unit) {
 // code.
 int run_recon(const fs::path& scan, const fs::path& folder, const std::string& config,
               const fs::path& log_file) {
-  std::vector<std::string> args = {"xct",         "--no-progress", "recon",
-                                   scan.string(), "--out",         folder.string()};
+  std::vector<std::string> args = {"--no-progress", "recon", scan.string(), "--out",
+                                   folder.string()};
   if (!config.empty()) {
     args.emplace_back("--config");
     args.push_back(config);
   }
-  std::vector<char*> argv;
-  for (auto& a : args)
-    argv.push_back(a.data());
-  argv.push_back(nullptr);
-  std::fflush(nullptr);
-  const pid_t parent = ::getpid();
-  const pid_t pid = ::fork();
-  XCT_CHECK(pid >= 0, ErrorKind::Internal, "cannot start xct recon");
-  if (pid == 0) {
-    // The step dies with this process (even by SIGKILL): no orphan goes on writing.
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) ::_exit(137);
-    const int fd = ::open(log_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd >= 0) {
-      ::dup2(fd, 1);
-      ::dup2(fd, 2);
-      ::close(fd);
-    }
-    ::execv("/proc/self/exe", argv.data());
-    ::_exit(127);
-  }
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0) {
-  }
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return run_xct_child(args, log_file, false);
 }
 
 std::string resolved_config(const CLI::App& cmd) {
