@@ -35,6 +35,7 @@
 #include "cli/child.hpp"
 #include "cli/commands.hpp"
 #include "cli/config_flags.hpp"
+#include "cli/fingerprint.hpp"
 #include "core/error.hpp"
 #include "core/logger.hpp"
 #include "core/version.hpp"
@@ -109,63 +110,6 @@ std::vector<fs::path> find_scans(const fs::path& input, const std::string& patte
     scans.push_back(p.is_absolute() ? p : input.parent_path() / p);
   }
   return scans;
-}
-
-// FNV-1a, 64 bits.
-struct Fnv {
-  std::uint64_t h = 1469598103934665603ull;
-  void add(const void* data, std::size_t n) {
-    const auto* b = static_cast<const unsigned char*>(data);
-    for (std::size_t i = 0; i < n; ++i) {
-      h ^= b[i];
-      h *= 1099511628211ull;
-    }
-  }
-  void add(const std::string& s) { add(s.data(), s.size()); }
-  std::string hex() const {
-    char buf[17];
-    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-    return buf;
-  }
-};
-
-// Size, modification time and a checksum of the first and last 64 KiB of a file (HDF5 keeps its
-// superblock and most of its metadata there); for a folder, the same of every file in it.
-json fingerprint(const fs::path& input) {
-  std::vector<fs::path> files;
-  std::error_code ec;
-  if (fs::is_directory(input, ec)) {
-    for (const auto& e : fs::recursive_directory_iterator(input, ec))
-      if (e.is_regular_file()) files.push_back(e.path());
-    std::sort(files.begin(), files.end());
-  } else {
-    files.push_back(input);
-  }
-  Fnv sum;
-  std::uintmax_t size = 0;
-  long long mtime = 0;
-  for (const auto& f : files) {
-    struct stat st {};
-    if (::stat(f.c_str(), &st) != 0) continue;
-    size += static_cast<std::uintmax_t>(st.st_size);
-    mtime = std::max<long long>(
-        mtime, static_cast<long long>(st.st_mtim.tv_sec) * 1000000000ll + st.st_mtim.tv_nsec);
-    sum.add(
-        fs::relative(f, input.has_parent_path() ? input.parent_path() : fs::path(".")).string());
-    const int fd = ::open(f.c_str(), O_RDONLY);
-    if (fd < 0) continue;
-    constexpr std::size_t kEdge = 64 * 1024;
-    std::vector<char> buf(kEdge);
-    const ssize_t head = ::pread(fd, buf.data(), kEdge, 0);
-    if (head > 0) sum.add(buf.data(), static_cast<std::size_t>(head));
-    if (st.st_size > static_cast<off_t>(kEdge)) {
-      const ssize_t tail = ::pread(fd, buf.data(), kEdge,
-                                   std::max<off_t>(0, st.st_size - static_cast<off_t>(kEdge)));
-      if (tail > 0) sum.add(buf.data(), static_cast<std::size_t>(tail));
-    }
-    ::close(fd);
-  }
-  return {{"size", size}, {"mtime_ns", mtime}, {"checksum", sum.hex()}};
 }
 
 // Seconds since the input (or anything in it) was last modified.

@@ -5,14 +5,17 @@
 
 #include <toml++/toml.h>
 #include <CLI/CLI.hpp>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <limits>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "cli/commands.hpp"
 #include "cli/config_flags.hpp"
+#include "cli/fingerprint.hpp"
 #include "cli/recon_options.hpp"
 #include "core/error.hpp"
 #include "core/resources.hpp"
@@ -81,6 +84,29 @@ std::string resolved_input(const ReconCmdOptions& o) {
   return os.str();
 }
 
+// What the volume's values depend on: the input (its fingerprint), every setting except those
+// that only change how the work is split (slab heights, memory, GPUs, reslicing), where the
+// filter and back-projection run, and the version. An interrupted run is resumed only under
+// the same key.
+std::string resume_key(const CLI::App& cmd, const ReconCmdOptions& o,
+                       const recon::ReconParams& params) {
+  const std::map<std::string, std::string> split = {
+      {"nsino-per-chunk", "-"}, {"max-memory", "-"}, {"gpus", "-"}, {"max-gpu-memory", "-"},
+      {"reslice", "-"},         {"overwrite", "-"},  {"out", "-"}};
+  std::ostringstream os;
+  os.precision(17);
+  os << kGitDescribe << "\n"
+     << fingerprint(input_abs_path(o.input.input)).dump() << "\n"
+     << resolved_input(o) << "\n"
+     << resolved_table(cmd, kPrepGroup, split) << resolved_table(cmd, kCentreGroup, split)
+     << resolved_table(cmd, kReconGroup, split) << resolved_table(cmd, kOutputGroup, split)
+     << "device "
+     << (recon::choose_device(params.device).device == recon::Device::Cuda ? "cuda" : "cpu")
+     << "\ncentre " << params.centre.value.value_or(std::numeric_limits<double>::quiet_NaN())
+     << "\n";
+  return os.str();
+}
+
 std::string resolved_config(const CLI::App& cmd, const ReconCmdOptions& o,
                             const recon::ReconReport& rep) {
   std::ostringstream centre;
@@ -139,6 +165,7 @@ nlohmann::json report_json(const recon::ReconReport& r, const VolumeOutputSummar
                  {"max", v.max},
                  {"mean", v.mean},
                  {"files", files.size() == 1 ? files[0] : json(files.size())},
+                 {"resumed_slices", v.resumed_slices},
                  {"previews", previews}};
   if (info.pixel_size_um)
     output["voxel_size_um"] = *info.pixel_size_um * static_cast<double>(r.binning);
@@ -282,8 +309,12 @@ void run_recon(CLI::App& cmd, ReconCmdOptions& o, Context& ctx) {
   // Large buffers come from and go back to the system directly, so that the resident size
   // follows the slab plan rather than the allocator's high-water mark.
   mallopt(M_MMAP_THRESHOLD, 1 << 20);
+  out.resume_key = resume_key(cmd, o, params);
   FolderGuard guard{out.folder, !fs::exists(out.folder)};
   VolumeOutput volume(out, shape.n_slices, shape.slice_size, shape.slice_size);
+  if (volume.resumed_slices() > 0)
+    ctx.log.info("resuming an interrupted run: ", volume.resumed_slices(), " of ", shape.n_slices,
+                 " slices are kept, the rest are reconstructed");
   params.scratch_dir = volume.staging();
   recon::ReconReport rep = recon::reconstruct(
       *reader, params, volume, ctx.log,

@@ -8,6 +8,14 @@
 // with `overwrite`; leftovers of an unfinished run are cleared. uint16 output is scaled from
 // the whole volume, never per slab: slabs are kept as float32 in the staging folder until the
 // volume's range is known.
+//
+// Resuming: with a `resume_key`, every slab is made durable (fdatasync) and then recorded in a
+// journal in the staging folder. A run killed (kill -9, a power cut, a job's time limit) leaves
+// the staging folder behind; the next run with the same key and output keeps the slabs the
+// journal records, reads them back for the statistics and previews, and reports them through
+// holds(), so that the caller computes only the rest. The finished volume is byte for byte the
+// one an uninterrupted run writes. A resumable HDF5 volume is staged as raw float32 and
+// written into the HDF5 file by finish(), since an HDF5 file cut short cannot be reopened.
 #pragma once
 
 #include <cstddef>
@@ -30,6 +38,9 @@ class SlabSink {
  public:
   virtual ~SlabSink() = default;
   virtual void write_slab(std::size_t z0, HostView<const float, 3> slab) = 0;
+  // True when slices z0 .. z0 + n - 1 are already in the sink (kept from an interrupted run):
+  // the caller may skip computing them.
+  virtual bool holds(std::size_t /*z0*/, std::size_t /*n*/) const { return false; }
 };
 
 struct VolumeOutputParams {
@@ -39,6 +50,9 @@ struct VolumeOutputParams {
   std::optional<std::pair<double, double>> uint16_range;  // values mapped to 0 and 65535;
                                                           // unset: the volume's min and max
   bool overwrite = false;
+  // Identifies the run's inputs and settings; non-empty: slabs are journaled and an
+  // interrupted run's slabs with the same key (and the same output) are kept.
+  std::string resume_key;
   VolumeMeta meta;  // units, voxel size, command (dtype and scale are set here)
 };
 
@@ -51,6 +65,7 @@ struct VolumeOutputSummary {
   std::size_t clipped_low = 0, clipped_high = 0;
   std::vector<std::filesystem::path> files;  // the volume's files, in z order for TIFF
   std::vector<std::filesystem::path> previews;
+  std::size_t resumed_slices = 0;  // kept from an interrupted run
 };
 
 class VolumeOutput : public SlabSink {
@@ -66,6 +81,9 @@ class VolumeOutput : public SlabSink {
   // Slabs may come in any order; every slice must be written once before finish(). A slab
   // holding a non-finite value is refused (ErrorKind::Internal).
   void write_slab(std::size_t z0, HostView<const float, 3> slab) override;
+  bool holds(std::size_t z0, std::size_t n) const override;
+  // Slices kept from an interrupted run (0 unless resumed).
+  std::size_t resumed_slices() const;
 
   // Converts (uint16), writes the previews and moves everything into the folder.
   VolumeOutputSummary finish();

@@ -345,6 +345,10 @@ ReconReport reconstruct(ScanReader& reader, const ReconParams& params, SlabSink&
   clock.lap();
   for (std::size_t z0 = 0; z0 < shape.n_slices; z0 += plan.rows) {
     const std::size_t nb = std::min(plan.rows, shape.n_slices - z0);
+    if (sink.holds(z0, nb)) {  // kept from an interrupted run
+      progress.advance(nb);
+      continue;
+    }
     const Range rows{shape.rows.begin + z0 * f, shape.rows.begin + (z0 + nb) * f};
     const std::uint64_t before_read = process_io().read_bytes;
     const std::uint64_t before_scratch = resliced ? resliced->scratch_bytes_read() : 0;

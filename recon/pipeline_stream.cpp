@@ -237,6 +237,16 @@ StreamReport stream_reconstruct(ScanReader& reader, Range rows, Range proj,
     const std::size_t z0 = s * slab_rows;
     return std::pair{z0, std::min(slab_rows, n_slices - z0)};
   };
+  // The slabs to compute: those the sink does not hold from an interrupted run.
+  std::vector<std::size_t> todo;
+  for (std::size_t s = 0; s < n_slabs; ++s) {
+    const auto [z0, nr] = slab_range(s);
+    if (sink.holds(z0, nr)) {
+      progress.advance(nr);
+    } else {
+      todo.push_back(s);
+    }
+  }
 
   Channel<Slab> ready, written;
   std::mutex error_mutex;
@@ -263,13 +273,13 @@ StreamReport stream_reconstruct(ScanReader& reader, Range rows, Range proj,
 
   std::thread read_thread([&] {
     try {
-      for (std::size_t s = 0; s < n_slabs; ++s) {
+      for (const std::size_t s : todo) {
         const auto b = ins.acquire();
         if (!b) return;
         const auto t = Clock::now();
         const auto [z0, nr] = slab_range(s);
         InBuffer& in = ins[*b];
-        if (s == 0 && !in.counts.pinned())
+        if (s == todo.front() && !in.counts.pinned())
           log.warn("transfer buffers could not be page-locked: copies are slower");
         read_raw_slab(reader, Range{rows.begin + z0, rows.begin + z0 + nr}, prep, prep_report, proj,
                       HostView<std::uint16_t, 3>(in.counts.as<std::uint16_t>(), {a, nr, c}),
@@ -325,7 +335,7 @@ StreamReport stream_reconstruct(ScanReader& reader, Range rows, Range proj,
   std::thread write_thread([&] {
     try {
       std::size_t n_written = 0;
-      while (n_written < n_slabs) {
+      while (n_written < todo.size()) {
         const auto slab = written.pop();
         if (!slab) return;
         const auto t = Clock::now();
