@@ -27,9 +27,11 @@ std::string read_string_value(hid_t file_type, const std::string& what, ReadFn r
   if (H5Tis_variable_str(file_type) > 0) {
     H5Tset_size(mem.id(), H5T_VARIABLE);
     char* p = nullptr;
-    if (read(mem.id(), static_cast<void*>(&p)) < 0) fail(ErrorKind::BadData, "cannot read " + what);
-    std::string s = p ? p : "";
-    H5free_memory(p);
+    // A read that fails part way may still have allocated the string: freed either way.
+    const herr_t rc = read(mem.id(), static_cast<void*>(&p));
+    std::string s = rc >= 0 && p ? p : "";
+    if (p) H5free_memory(p);
+    if (rc < 0) fail(ErrorKind::BadData, "cannot read " + what);
     return s;
   }
   const std::size_t size = H5Tget_size(file_type);
@@ -211,6 +213,11 @@ std::vector<double> read_doubles(const Dataset& dataset) {
             ", not numbers");
   XCT_CHECK(info.rank() <= 1, ErrorKind::BadData, describe(dataset.id()), " has ", info.rank(),
             " dimensions where a list of numbers was expected");
+  // Lists of numbers are metadata (angles, image keys, one per frame): a file declaring more
+  // than any scan has is corrupt, and is refused before memory is taken for it.
+  constexpr std::size_t kMaxValues = std::size_t{1} << 26;
+  XCT_CHECK(info.n_elements() <= kMaxValues, ErrorKind::BadData, describe(dataset.id()),
+            " declares ", info.n_elements(), " values, more than any scan's list: a corrupt file");
   std::vector<double> out(info.n_elements());
   read_all(dataset, H5T_NATIVE_DOUBLE, out.data());
   return out;

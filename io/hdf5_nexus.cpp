@@ -32,10 +32,10 @@ std::vector<std::int64_t> read_image_key(const h5::File& file, const std::string
     return std::vector<std::int64_t>(n_frames, 0);
   }
   const h5::Dataset d = h5::open_dataset(file, path);
-  std::vector<std::int64_t> key = h5::read_ints(d);
-  XCT_CHECK(key.size() == n_frames, ErrorKind::BadData, file.where(path), " has ", key.size(),
-            " values for the ", n_frames, " frames of the stack");
-  return key;
+  const std::size_t n = h5::dataset_info(d).n_elements();
+  XCT_CHECK(n == n_frames, ErrorKind::BadData, file.where(path), " has ", n, " values for the ",
+            n_frames, " frames of the stack");
+  return h5::read_ints(d);
 }
 
 KeyedFrames sort_frames(const std::vector<std::int64_t>& key, const std::string& where,

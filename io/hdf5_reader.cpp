@@ -110,6 +110,12 @@ StackInfo describe_stack(const h5::File& file, const std::string& path, const h5
   s.n_frames = single ? 1 : d.shape[0];
   s.n_rows = d.shape[single ? 0 : 1];
   s.n_cols = d.shape[single ? 1 : 2];
+  // No detector has frames this large or scans this many: a corrupt file, refused before
+  // anything is allocated from its numbers.
+  constexpr std::size_t kMaxSide = std::size_t{1} << 17, kMaxFrames = std::size_t{1} << 24;
+  XCT_CHECK(s.n_rows <= kMaxSide && s.n_cols <= kMaxSide && s.n_frames <= kMaxFrames,
+            ErrorKind::BadData, where, " declares ", s.n_frames, " frames of ", s.n_rows, " x ",
+            s.n_cols, " pixels, more than any detector records: a corrupt file");
   s.dtype = *dtype;
   s.where = where;
   if (!d.chunk.empty()) s.chunk_rows = d.chunk[d.rank() - 2];

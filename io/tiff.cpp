@@ -111,6 +111,11 @@ std::uint64_t decoded_bytes(const PageFormat& f, std::uint64_t i) {
   return rows * f.width * sample;
 }
 
+// No codec expands a strip by more than this: deflate about 1000-fold, LZW about 3000-fold,
+// zstd and LZMA more only on constant data. A compressed strip declaring more pixels is bogus,
+// and trusting it would allocate memory for pixels that are not in the file.
+constexpr std::uint64_t kMaxExpansion = std::uint64_t{1} << 16;
+
 // Checks the strip or tile table of the current directory against the file: a truncated
 // file or bogus offsets must fail here with a clear message, not later inside a codec.
 void check_page_data(TIFF* tif, const PageFormat& f, std::uint64_t file_size,
@@ -137,6 +142,10 @@ void check_page_data(TIFF* tif, const PageFormat& f, std::uint64_t file_size,
     XCT_CHECK(f.compression != COMPRESSION_NONE || count >= need, ErrorKind::BadData,
               "bad TIFF: ", unit, " ", i, " of ", label, " holds ", count, " bytes but needs ",
               need, " for its pixels: truncated, or a wrong byte count");
+    XCT_CHECK(f.compression == COMPRESSION_NONE || need / kMaxExpansion <= count,
+              ErrorKind::BadData, "bad TIFF: ", unit, " ", i, " of ", label, " holds ", count,
+              " compressed bytes for ", need,
+              " bytes of pixels, more than any codec expands: ", "bogus image size or byte count");
   }
 }
 

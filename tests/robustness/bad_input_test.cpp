@@ -101,6 +101,25 @@ t = tiff_scan('tiff_no_flats', flats=fl[:0])
 t = tiff_scan('tiff_angles_short', angles=th[:-3])
 t = tiff_scan('tiff_angles_text')
 open(os.path.join(t, 'angles.txt'), 'w').write('0\n1.5\nabc\n')
+# Sizes no scan has, declared by a small file (found by fuzzing, docs/fuzzing.md).
+def huge(name, path, shape, chunks, dtype):
+    def fn(f):
+        del f[path]
+        f.create_dataset(path, shape=shape, chunks=chunks, dtype=dtype)
+    edit(name, fn)
+huge('huge_frames.h5', '/exchange/data', (61, 8, 2**40), (1, 8, 32), 'uint16')
+huge('huge_theta.h5', '/exchange/theta', (2**34,), (1024,), 'float64')
+# A deflate TIFF whose ImageWidth is patched to 2^27 + 6: 1 compressed strip for 2 GB of pixels.
+t = os.path.join(d, 'huge_width.tif')
+tifffile.imwrite(t, p16[0], compression='zlib')
+b = bytearray(open(t, 'rb').read())
+ifd = int.from_bytes(b[4:8], 'little')
+for i in range(int.from_bytes(b[ifd:ifd + 2], 'little')):
+    e = ifd + 2 + 12 * i
+    if int.from_bytes(b[e:e + 2], 'little') == 256:
+        b[e + 2:e + 4] = (4).to_bytes(2, 'little'); b[e + 4:e + 8] = (1).to_bytes(4, 'little')
+        b[e + 8:e + 12] = (2**27 + 6).to_bytes(4, 'little')
+open(t, 'wb').write(bytes(b))
 # Configs.
 open(os.path.join(d, 'bad_syntax.toml'), 'w').write('[recon\nfbp-filter = "hann"\n')
 open(os.path.join(d, 'unknown_key.toml'), 'w').write('[recon]\nfbp-filtre = "hann"\n')
@@ -171,6 +190,22 @@ TEST_F(BadInput, WrongContentOfDataExchange) {
   expect_failure({"check", path("no_data.h5")}, kBadData, "no projections dataset");
   expect_recon_failure(path("radians.h5"), {}, kBadData, "angles in radians stored as degrees");
   expect_recon_failure(path("nan.h5"), {}, kBadData, "recon of NaN projections");
+}
+
+TEST_F(BadInput, SizesNoScanHasAreRefusedBeforeAllocating) {
+  // Each file is a few KB but declares terabytes: the specific check must fire (exit 65 and its
+  // own message), not std::bad_alloc (exit 70) or a machine brought to its knees.
+  const std::pair<const char*, const char*> cases[] = {
+      {"huge_frames.h5", "more than any detector records"},
+      {"huge_theta.h5", "more than any scan's list"},
+      {"huge_width.tif", "more than any codec expands"}};
+  for (const auto& [name, message] : cases) {
+    const CommandResult r =
+        run_command({"timeout", kTimeLimit, XCT_BINARY, "--no-progress", "info", path(name)});
+    EXPECT_EQ(r.exit_code, kBadData) << name << "\n" << r.err;
+    EXPECT_NE(r.err.find(message), std::string::npos) << name << "\n" << r.err;
+    expect_one_error_line(r);
+  }
 }
 
 TEST_F(BadInput, MissingFilesAndLinks) {
