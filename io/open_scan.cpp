@@ -5,6 +5,7 @@
 // one-line error rather than taking xct down.
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 
 #include "io/hdf5_scan.hpp"
 #include "io/isolate.hpp"
@@ -18,8 +19,16 @@ namespace xct {
 namespace {
 
 // Opening a real scan's metadata takes milliseconds, seconds on a slow network file system;
-// two minutes mean HDF5 is looping on a corrupt file.
-constexpr double kProbeTimeoutSeconds = 120.0;
+// two minutes mean HDF5 is looping on a corrupt file. XCT_PROBE_TIMEOUT (seconds) sets
+// another limit.
+double probe_timeout_seconds() {
+  if (const char* env = std::getenv("XCT_PROBE_TIMEOUT")) {
+    char* end = nullptr;
+    const double v = std::strtod(env, &end);
+    if (end != env && *end == '\0' && v > 0 && v < 1e6) return v;
+  }
+  return 120.0;
+}
 
 bool has_tiff_extension(const fs::path& p) {
   std::string ext = p.extension().string();
@@ -52,8 +61,8 @@ void probe_hdf5(const fs::path& input, LayoutSpec::Kind kind, const LayoutSpec& 
 }
 
 void open_hdf5_isolated(const fs::path& input, LayoutSpec::Kind kind, const LayoutSpec& spec) {
-  const IsolatedResult r =
-      run_isolated([&] { probe_hdf5(input, kind, spec); }, kProbeTimeoutSeconds);
+  const double timeout = probe_timeout_seconds();
+  const IsolatedResult r = run_isolated([&] { probe_hdf5(input, kind, spec); }, timeout);
   switch (r.status) {
     case IsolatedResult::Status::Ok:
       return;
@@ -64,7 +73,7 @@ void open_hdf5_isolated(const fs::path& input, LayoutSpec::Kind kind, const Layo
                 input.string(), ": the file is corrupt");
     case IsolatedResult::Status::TimedOut:
       XCT_THROW(ErrorKind::BadData, "the HDF5 library did not finish reading the metadata of ",
-                input.string(), " in ", kProbeTimeoutSeconds,
+                input.string(), " in ", timeout,
                 " s: the file is corrupt or its storage does not answer");
   }
 }
