@@ -13,6 +13,7 @@ XCT_DEBIAN_PACKAGES=(
   libgtest-dev googletest libbenchmark-dev
   python3 python3-h5py python3-numpy python3-tifffile
   python3-scipy python3-numba python3-pywt python3-joblib python3-pil python3-pytest python3-pip
+  clang libclang-rt-14-dev
 )
 
 # Algotom, the peer tests/reference cross-checks against and bench/ times; not in Debian, so
