@@ -66,26 +66,7 @@ class BatchCli : public ::testing::Test {
     int seed = 2;
     for (const char* name : names) {
       const fs::path sim = *dir_ / (std::string("sim_") + name);
-      const auto r = run_xct({"simulate",
-                              sim.string(),
-                              "--cols",
-                              "32",
-                              "--rows",
-                              "8",
-                              "--cell-height",
-                              "32",
-                              "--first-row",
-                              "12",
-                              "--angles",
-                              "61",
-                              "--interface-voids",
-                              "0.05",
-                              "--seed",
-                              std::to_string(seed++),
-                              "--no-previews",
-                              "--truth",
-                              "none",
-                              "--no-progress"});
+      const auto r = simulate_small_scan(sim, 32, 61, seed++);
       ASSERT_EQ(r.exit_code, 0) << r.err;
       fs::copy_file(sim / "scan_t00.h5", night() / (std::string(name) + ".h5"));
     }

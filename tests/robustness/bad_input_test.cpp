@@ -23,26 +23,7 @@ class BadInput : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new TempDir();
-    const auto sim = run_xct({"simulate",
-                              (*dir_ / "sim").string(),
-                              "--cols",
-                              "32",
-                              "--rows",
-                              "8",
-                              "--cell-height",
-                              "32",
-                              "--first-row",
-                              "12",
-                              "--angles",
-                              "61",
-                              "--interface-voids",
-                              "0.05",
-                              "--seed",
-                              "2",
-                              "--no-previews",
-                              "--truth",
-                              "none",
-                              "--no-progress"});
+    const auto sim = simulate_small_scan(*dir_ / "sim", 32, 61, 2);
     ASSERT_EQ(sim.exit_code, 0) << sim.err;
     const auto r = run_python(R"PY(
 import sys, os, shutil, h5py, numpy as np, tifffile

@@ -21,26 +21,7 @@ class DiskFull : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new TempDir();
-    const auto r = run_xct({"simulate",
-                            (*dir_ / "sim").string(),
-                            "--cols",
-                            "48",
-                            "--rows",
-                            "8",
-                            "--cell-height",
-                            "32",
-                            "--first-row",
-                            "12",
-                            "--angles",
-                            "121",
-                            "--interface-voids",
-                            "0.05",
-                            "--seed",
-                            "2",
-                            "--no-previews",
-                            "--truth",
-                            "none",
-                            "--no-progress"});
+    const auto r = simulate_small_scan(*dir_ / "sim", 48, 121, 2);
     ASSERT_EQ(r.exit_code, 0) << r.err;
     fs::create_directories(*dir_ / "night");
     fs::copy_file(*dir_ / "sim" / "scan_t00.h5", *dir_ / "night" / "scan_a.h5");

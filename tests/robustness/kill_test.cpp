@@ -86,26 +86,7 @@ class Kill : public ::testing::Test {
     std::filesystem::create_directories(*dir_ / "night");
     for (int seed = 2; seed <= 4; ++seed) {
       const auto sim = *dir_ / std::string("s").append(std::to_string(seed));
-      r = run_xct({"simulate",
-                   sim.string(),
-                   "--cols",
-                   "48",
-                   "--rows",
-                   "8",
-                   "--cell-height",
-                   "32",
-                   "--first-row",
-                   "12",
-                   "--angles",
-                   "121",
-                   "--interface-voids",
-                   "0.05",
-                   "--seed",
-                   std::to_string(seed),
-                   "--no-previews",
-                   "--truth",
-                   "none",
-                   "--no-progress"});
+      r = simulate_small_scan(sim, 48, 121, seed);
       ASSERT_EQ(r.exit_code, 0) << r.err;
       std::filesystem::copy_file(
           sim / "scan_t00.h5",

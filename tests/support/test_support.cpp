@@ -96,6 +96,30 @@ CommandResult run_xct(const std::vector<std::string>& args) {
   return run_command(argv);
 }
 
+CommandResult simulate_small_scan(const std::filesystem::path& folder, int cols, int angles,
+                                  int seed) {
+  return run_xct({"simulate",
+                  folder.string(),
+                  "--cols",
+                  std::to_string(cols),
+                  "--rows",
+                  "8",
+                  "--cell-height",
+                  "32",
+                  "--first-row",
+                  "12",
+                  "--angles",
+                  std::to_string(angles),
+                  "--interface-voids",
+                  "0.05",
+                  "--seed",
+                  std::to_string(seed),
+                  "--no-previews",
+                  "--truth",
+                  "none",
+                  "--no-progress"});
+}
+
 CommandResult run_python(const std::string& code, const std::vector<std::string>& args) {
   std::vector<std::string> argv{XCT_TEST_PYTHON, "-c", code};
   argv.insert(argv.end(), args.begin(), args.end());

@@ -35,6 +35,11 @@ struct CommandResult {
 CommandResult run_command(const std::vector<std::string>& argv);
 // Runs the xct binary built with the tests.
 CommandResult run_xct(const std::vector<std::string>& args);
+// `xct simulate FOLDER` of a small band through the cell, as the reliability tests use: rows
+// 12-19 of a detector `cols` wide (cell 32 rows high), `angles` projections, interface voids
+// covering 0.05 of the contact, no previews or truth; FOLDER/scan_t00.h5 is the scan.
+CommandResult simulate_small_scan(const std::filesystem::path& folder, int cols, int angles,
+                                  int seed);
 // Runs a Python snippet with the oracle interpreter (h5py, numpy, tifffile).
 CommandResult run_python(const std::string& code, const std::vector<std::string>& args = {});
 
