@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstdio>
 #include <vector>
 
 namespace fs = std::filesystem;
@@ -13,20 +12,6 @@ namespace fs = std::filesystem;
 namespace xct::cli {
 
 using json = nlohmann::ordered_json;
-
-void Fnv::add(const void* data, std::size_t n) {
-  const auto* b = static_cast<const unsigned char*>(data);
-  for (std::size_t i = 0; i < n; ++i) {
-    h ^= b[i];
-    h *= 1099511628211ull;
-  }
-}
-
-std::string Fnv::hex() const {
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-  return buf;
-}
 
 json fingerprint(const fs::path& input) {
   std::vector<fs::path> files;

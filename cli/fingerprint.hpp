@@ -4,21 +4,12 @@
 // fingerprint is unchanged; `xct recon` resumes an interrupted run only from the same input.
 #pragma once
 
-#include <cstddef>
-#include <cstdint>
 #include <filesystem>
 #include <nlohmann/json.hpp>
-#include <string>
+
+#include "core/fnv.hpp"
 
 namespace xct::cli {
-
-// FNV-1a, 64 bits.
-struct Fnv {
-  std::uint64_t h = 1469598103934665603ull;
-  void add(const void* data, std::size_t n);
-  void add(const std::string& s) { add(s.data(), s.size()); }
-  std::string hex() const;
-};
 
 // {"size": bytes, "mtime_ns": the newest modification, "checksum": hex}.
 nlohmann::ordered_json fingerprint(const std::filesystem::path& input);

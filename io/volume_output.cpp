@@ -14,6 +14,7 @@
 #include <system_error>
 
 #include "core/error.hpp"
+#include "core/fnv.hpp"
 #include "io/png.hpp"
 #include "io/tiff.hpp"
 
@@ -293,12 +294,9 @@ std::string VolumeOutput::Impl::journal_header() const {
   if (params.uint16_range)
     os << " range " << params.uint16_range->first << " " << params.uint16_range->second;
   // The key is free text: only its checksum goes on the line.
-  std::uint64_t h = 1469598103934665603ull;
-  for (const unsigned char c : params.resume_key + "\n" + slice_description(params.meta))
-    h = (h ^ c) * 1099511628211ull;
-  char hex[17];
-  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
-  os << " key " << hex;
+  Fnv key;
+  key.add(params.resume_key + "\n" + slice_description(params.meta));
+  os << " key " << key.hex();
   return os.str();
 }
 
@@ -331,10 +329,11 @@ void VolumeOutput::Impl::resume(const std::vector<std::pair<std::size_t, std::si
         HostArray<float, 3> block({k, ny, nx});
         if (scratch) {
           scratch->read(b, block.data(), k);
-        } else {
-          block = read_tiff_stack_volume(staging, Range{b, b + k}, kPrefix);
-          XCT_CHECK(block.extent(1) == ny && block.extent(2) == nx, ErrorKind::BadData,
+        } else {  // k == 1: the slice's own file, by name
+          const HostArray<float, 2> slice = read_tiff_image(tiff->slice_path(b));
+          XCT_CHECK(slice.extent(0) == ny && slice.extent(1) == nx, ErrorKind::BadData,
                     "a staged slice has the wrong shape");
+          std::copy_n(slice.data(), ny * nx, block.data());
         }
         collect(b, block.cview());
       } catch (const Error&) {
